@@ -1,0 +1,537 @@
+package eval
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/qualifyhq/qualify/model"
+	"github.com/qualifyhq/qualify/parser"
+	"github.com/qualifyhq/qualify/rules"
+)
+
+// MaxFactsSize is the largest JSON document Evaluate accepts for one lead.
+const MaxFactsSize = 8 << 20
+
+// maxDepth bounds the nesting of a lead's JSON, so that a hostile document
+// cannot exhaust the stack of the code that walks it.
+const maxDepth = 64
+
+// FactError is a problem with one fact of a lead: a required fact that is
+// missing, or a value of the wrong type.
+type FactError struct {
+	// Path is the fact's path, with list indexes: "events[2].at".
+	Path string
+	// Want is the type the policy declares; Found renders the value given.
+	Want  string
+	Found string
+	// Missing is set for a required fact the lead lacks.
+	Missing bool
+}
+
+// Error says what is wrong with the fact.
+func (e *FactError) Error() string {
+	if e.Missing {
+		return e.Path + ": required fact is missing"
+	}
+	return fmt.Sprintf("%s: expected %s, found %s", e.Path, e.Want, e.Found)
+}
+
+// gatherFacts returns the fact errors of one lead as one error.
+func gatherFacts(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	merr := &multierror.Error{Errors: errs, ErrorFormat: func(es []error) string {
+		parts := make([]string, len(es))
+		for i, e := range es {
+			parts[i] = e.Error()
+		}
+		return fmt.Sprintf("%d fact errors: %s", len(es), strings.Join(parts, "; "))
+	}}
+	return merr
+}
+
+// FactErrors returns the fact errors inside an error from Evaluate.
+func FactErrors(err error) []*FactError {
+	var out []*FactError
+	var merr *multierror.Error
+	if errors.As(err, &merr) {
+		for _, e := range merr.Errors {
+			var fe *FactError
+			if errors.As(e, &fe) {
+				out = append(out, fe)
+			}
+		}
+		return out
+	}
+	var fe *FactError
+	if errors.As(err, &fe) {
+		out = append(out, fe)
+	}
+	return out
+}
+
+// InputError is a lead that cannot be read at all: malformed JSON, or a
+// value that is not an object.
+type InputError struct {
+	Msg string
+}
+
+// Error describes the problem.
+func (e *InputError) Error() string { return "invalid lead: " + e.Msg }
+
+// toMap turns the accepted forms of facts into a JSON-like map: a
+// map[string]any is used as is; JSON bytes, a json.RawMessage, a string of
+// JSON or an io.Reader are decoded; any other value (a struct or a pointer
+// to one, with json tags) goes through encoding/json.
+func toMap(facts any) (map[string]any, error) {
+	switch f := facts.(type) {
+	case map[string]any:
+		return f, nil
+	case nil:
+		return nil, &InputError{Msg: "no facts (nil)"}
+	case []byte:
+		return decodeJSON(f)
+	case json.RawMessage:
+		return decodeJSON(f)
+	case string:
+		return decodeJSON([]byte(f))
+	case io.Reader:
+		b, err := io.ReadAll(io.LimitReader(f, MaxFactsSize+1))
+		if err != nil {
+			return nil, &InputError{Msg: err.Error()}
+		}
+		return decodeJSON(b)
+	}
+	v := reflect.ValueOf(facts)
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil, &InputError{Msg: "no facts (nil pointer)"}
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct && v.Kind() != reflect.Map {
+		return nil, &InputError{Msg: fmt.Sprintf("facts must be an object, a map or a struct, not %s", v.Type())}
+	}
+	b, err := json.Marshal(facts)
+	if err != nil {
+		return nil, &InputError{Msg: err.Error()}
+	}
+	return decodeJSON(b)
+}
+
+// decodeJSON decodes one lead, keeping numbers exact (json.Number).
+func decodeJSON(b []byte) (map[string]any, error) {
+	if len(b) > MaxFactsSize {
+		return nil, &InputError{Msg: fmt.Sprintf("lead is %d bytes; the limit is %d", len(b), MaxFactsSize)}
+	}
+	if depth := jsonDepth(b); depth > maxDepth {
+		return nil, &InputError{Msg: fmt.Sprintf("JSON nested %d levels deep; the limit is %d", depth, maxDepth)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, &InputError{Msg: jsonErrorText(b, err)}
+	}
+	if dec.More() {
+		return nil, &InputError{Msg: "more than one JSON value"}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, &InputError{Msg: fmt.Sprintf("a lead must be a JSON object, not %s", describe(v))}
+	}
+	return m, nil
+}
+
+// jsonErrorText adds the line and column to encoding/json's syntax errors.
+func jsonErrorText(b []byte, err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		p := parser.NewSource("", string(b)).PosAt(int(se.Offset))
+		return fmt.Sprintf("JSON syntax error at line %d, column %d: %s", p.Line, p.Column, se.Error())
+	}
+	if errors.Is(err, io.EOF) {
+		return "empty input"
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "JSON ends early"
+	}
+	return err.Error()
+}
+
+// jsonDepth returns the deepest nesting of objects and arrays in b.
+func jsonDepth(b []byte) int {
+	depth, most := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > most {
+				most = depth
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return most
+}
+
+// describe renders a value found in a lead for an error message.
+func describe(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		s := x
+		if len(s) > 40 {
+			s = s[:37] + "..."
+		}
+		return strconv.Quote(s)
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case time.Time:
+		return x.Format(time.RFC3339)
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return fmt.Sprint(v)
+}
+
+// decoder turns a lead's map into typed slots and the expression
+// environment, following the schema.
+type decoder struct {
+	slots []model.Value
+	errs  []error
+}
+
+// decodeTyped decodes the facts the schema declares; undeclared facts are
+// ignored. It fills slots and returns the root objects for the environment.
+func (d *decoder) decodeTyped(schema *rules.Schema, in map[string]any, env map[string]any) {
+	for _, root := range schema.Root.Children {
+		if v, ok := d.node(root, in[root.Name], root.Path); ok {
+			env[root.Name] = v
+		}
+	}
+}
+
+func (d *decoder) node(n *rules.FactNode, x any, path string) (any, bool) {
+	if x == nil {
+		d.missing(n)
+		return nil, false
+	}
+	if n.IsObject() {
+		m, ok := x.(map[string]any)
+		if !ok {
+			d.errs = append(d.errs, &FactError{Path: path, Want: "an object", Found: describe(x)})
+			return nil, false
+		}
+		out := make(map[string]any, len(n.Children))
+		for _, c := range n.Children {
+			if v, ok := d.node(c, m[c.Name], c.Path); ok {
+				out[c.Name] = v
+			}
+		}
+		d.slots[n.Index] = model.Value{Kind: model.KindObject, Any: out}
+		return out, true
+	}
+	v, ok := d.convert(n.Type, x, path)
+	if !ok {
+		return nil, false
+	}
+	d.slots[n.Index] = model.ValueOf(v)
+	return v, true
+}
+
+// missing records an absent fact, and an error for each required fact at
+// or under it.
+func (d *decoder) missing(n *rules.FactNode) {
+	if !n.IsObject() {
+		if n.Required {
+			d.errs = append(d.errs, &FactError{Path: n.Path, Missing: true})
+		}
+		return
+	}
+	for _, c := range n.Children {
+		d.missing(c)
+	}
+}
+
+// convert checks and converts one value to its declared type.
+func (d *decoder) convert(t *rules.Type, x any, path string) (any, bool) {
+	fail := func() (any, bool) {
+		d.errs = append(d.errs, &FactError{Path: path, Want: t.String(), Found: describe(x)})
+		return nil, false
+	}
+	switch t.Kind {
+	case model.KindBool:
+		if b, ok := x.(bool); ok {
+			return b, true
+		}
+		return fail()
+	case model.KindString:
+		if s, ok := x.(string); ok {
+			return s, true
+		}
+		return fail()
+	case model.KindInt:
+		if i, ok := toInt(x); ok {
+			return i, true
+		}
+		return fail()
+	case model.KindNumber:
+		if f, ok := toFloat(x); ok {
+			return f, true
+		}
+		return fail()
+	case model.KindTime:
+		switch v := x.(type) {
+		case time.Time:
+			return v, true
+		case string:
+			if tm, err := rules.ParseTime(v); err == nil {
+				return tm, true
+			}
+		}
+		return fail()
+	case model.KindDuration:
+		switch v := x.(type) {
+		case time.Duration:
+			return v, true
+		case string:
+			if dur, ok := parser.ParseDuration(v); ok {
+				return dur, true
+			}
+		}
+		return fail()
+	case model.KindList:
+		items, ok := toList(x)
+		if !ok {
+			return fail()
+		}
+		out := make([]any, 0, len(items))
+		good := true
+		for i, item := range items {
+			v, ok := d.convert(t.Elem, item, fmt.Sprintf("%s[%d]", path, i))
+			if !ok {
+				good = false
+				continue
+			}
+			out = append(out, v)
+		}
+		return out, good
+	case model.KindObject:
+		if t.Event {
+			return d.event(x, path)
+		}
+	}
+	return fail()
+}
+
+var (
+	eventTypeType = &rules.Type{Kind: model.KindString}
+	eventAtType   = &rules.Type{Kind: model.KindTime}
+)
+
+// event checks an event object: type string and at time are required;
+// other fields are kept, with numbers made plain.
+func (d *decoder) event(x any, path string) (any, bool) {
+	m, ok := x.(map[string]any)
+	if !ok {
+		d.errs = append(d.errs, &FactError{Path: path, Want: "an event (an object with type and at)", Found: describe(x)})
+		return nil, false
+	}
+	out := make(map[string]any, len(m))
+	good := true
+	for k, v := range m {
+		p, ok := plain(v, 1)
+		if !ok {
+			d.errs = append(d.errs, &FactError{Path: path + "." + k, Want: fmt.Sprintf("a value nested at most %d levels deep", maxDepth), Found: "a deeper value"})
+			return nil, false
+		}
+		out[k] = p
+	}
+	for _, f := range []struct {
+		name string
+		typ  *rules.Type
+	}{{"type", eventTypeType}, {"at", eventAtType}} {
+		v, present := m[f.name]
+		if !present || v == nil {
+			d.errs = append(d.errs, &FactError{Path: path + "." + f.name, Missing: true})
+			good = false
+			continue
+		}
+		conv, ok := d.convert(f.typ, v, path+"."+f.name)
+		if !ok {
+			good = false
+			continue
+		}
+		out[f.name] = conv
+	}
+	return out, good
+}
+
+// plain returns a copy of x with json.Numbers (at any depth) turned into
+// int or float64, the types expressions compute with. It never changes x.
+// It fails on values nested deeper than maxDepth (or cyclic).
+func plain(x any, depth int) (any, bool) {
+	if depth > maxDepth {
+		return nil, false
+	}
+	switch v := x.(type) {
+	case json.Number:
+		if i, err := v.Int64(); err == nil && i >= math.MinInt && i <= math.MaxInt {
+			return int(i), true
+		}
+		f, _ := v.Float64()
+		return f, true
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			p, ok := plain(e, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[k] = p
+		}
+		return out, true
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			p, ok := plain(e, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[i] = p
+		}
+		return out, true
+	}
+	return x, true
+}
+
+func toInt(x any) (int, bool) {
+	switch v := x.(type) {
+	case int:
+		return v, true
+	case int64:
+		return int(v), true
+	case int32:
+		return int(v), true
+	case int16:
+		return int(v), true
+	case int8:
+		return int(v), true
+	case uint:
+		return int(v), v <= math.MaxInt
+	case uint64:
+		return int(v), v <= math.MaxInt
+	case uint32:
+		return int(v), true
+	case uint16:
+		return int(v), true
+	case uint8:
+		return int(v), true
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return int(i), true
+		}
+		f, err := v.Float64()
+		if err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int(f), true
+		}
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return int(v), true
+		}
+	case float32:
+		if float64(v) == math.Trunc(float64(v)) && math.Abs(float64(v)) < 1<<24 {
+			return int(v), true
+		}
+	}
+	return 0, false
+}
+
+func toFloat(x any) (float64, bool) {
+	switch v := x.(type) {
+	case float64:
+		return v, !math.IsNaN(v) && !math.IsInf(v, 0)
+	case float32:
+		return float64(v), true
+	case json.Number:
+		f, err := v.Float64()
+		return f, err == nil
+	}
+	if i, ok := toInt(x); ok {
+		return float64(i), true
+	}
+	return 0, false
+}
+
+func toList(x any) ([]any, bool) {
+	if l, ok := x.([]any); ok {
+		return l, true
+	}
+	v := reflect.ValueOf(x)
+	if v.Kind() != reflect.Slice && v.Kind() != reflect.Array {
+		return nil, false
+	}
+	out := make([]any, v.Len())
+	for i := range out {
+		out[i] = v.Index(i).Interface()
+	}
+	return out, true
+}
+
+// lookup finds a dynamic fact by its path in an untyped lead.
+func lookup(m map[string]any, path []string) (any, bool) {
+	var cur any = m
+	for _, seg := range path {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur, ok = obj[seg]
+		if !ok || cur == nil {
+			return nil, false
+		}
+	}
+	return cur, true
+}

@@ -1,0 +1,225 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Explain renders the result for people: the stage and labels first, then
+// each score group with its rules, each framework with its criteria, each
+// ladder with the steps tried, the lets, and the missing facts. Every line
+// of the trace says what happened, the points, the values read and where
+// the rule is written.
+func (r *Result) Explain() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "stage: %s\n", orNone(r.Stage))
+	for _, name := range SortedKeys(r.Labels) {
+		if name != "stage" {
+			fmt.Fprintf(&b, "%s: %s\n", name, orNone(r.Labels[name]))
+		}
+	}
+	fmt.Fprintf(&b, "score: %s\n", FormatNumber(r.Score.Total))
+	fmt.Fprintf(&b, "policy: %s %s (%s), evaluated at %s\n", r.Policy.Name, r.Policy.Version, shortHash(r.Policy.Hash), r.Now.UTC().Format(time.RFC3339))
+
+	if len(r.Score.Groups) > 0 {
+		for _, g := range r.groupOrder() {
+			gs := r.Score.Groups[g]
+			fmt.Fprintf(&b, "\nscore.%s = %s %s\n", g, FormatNumber(gs.Points), clampNote(gs))
+			tw := newTable(&b)
+			for i := range r.Trace {
+				s := &r.Trace[i]
+				if s.Kind == StepRule && s.Group == g {
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Outcome, signed(s.Points, s.Outcome), s.Label, ruleDetail(s), s.At)
+				}
+			}
+			tw.Flush()
+		}
+		if t := r.totalStep(); t != nil && t.Points != t.Raw {
+			fmt.Fprintf(&b, "\nscore.total = %s (sum of groups %s, clamped by total at %s)\n", FormatNumber(t.Points), FormatNumber(t.Raw), t.At)
+		}
+	}
+
+	if len(r.Frameworks) > 0 {
+		for _, name := range r.frameworkOrder() {
+			f := r.Frameworks[name]
+			verdict := "not qualified"
+			if f.Qualified {
+				verdict = "qualified"
+			}
+			rule := ""
+			if s := r.findStep(StepFramework, name); s != nil {
+				rule = "(" + s.Label + ")"
+			}
+			fmt.Fprintf(&b, "\n%s: %s, %d/%d met, %d unmet, %d unknown %s\n", name, verdict, f.Met, f.Total, f.Unmet, f.Unknown, rule)
+			tw := newTable(&b)
+			for i := range r.Trace {
+				s := &r.Trace[i]
+				if s.Kind == StepCriterion && s.Framework == name {
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Outcome, s.Name, s.Label, ruleDetail(s), s.At)
+				}
+			}
+			tw.Flush()
+		}
+	}
+
+	if ladders := r.ladderOrder(); len(ladders) > 0 {
+		for _, name := range ladders {
+			fmt.Fprintf(&b, "\n%s = %s\n", name, orNone(r.Labels[name]))
+			tw := newTable(&b)
+			for i := range r.Trace {
+				s := &r.Trace[i]
+				if s.Kind == StepLadder && s.Ladder == name {
+					detail := ruleDetail(s)
+					if s.Because != "" && s.Outcome == Matched {
+						detail = strings.TrimSpace(detail + "  because " + s.Because)
+					}
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Outcome, s.Label, detail, s.At)
+				}
+			}
+			tw.Flush()
+		}
+	}
+
+	var lets []*Step
+	for i := range r.Trace {
+		if r.Trace[i].Kind == StepLet {
+			lets = append(lets, &r.Trace[i])
+		}
+	}
+	if len(lets) > 0 {
+		b.WriteString("\nlets\n")
+		tw := newTable(&b)
+		for _, s := range lets {
+			val := s.Value.String()
+			if s.Outcome == OutUnknown {
+				val = "unknown"
+			}
+			fmt.Fprintf(tw, "  %s\t= %s\t%s\t%s\n", s.Name, val, ruleDetail(s), s.At)
+		}
+		tw.Flush()
+	}
+
+	if len(r.Missing) > 0 {
+		fmt.Fprintf(&b, "\nmissing facts: %s\n", strings.Join(r.Missing, ", "))
+	}
+	return trimLines(b.String())
+}
+
+// trimLines removes the blanks tabwriter leaves at the ends of lines.
+func trimLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func newTable(b *strings.Builder) *tabwriter.Writer {
+	return tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.DiscardEmptyColumns)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func shortHash(h string) string {
+	if len(h) > len("sha256:")+12 {
+		return h[:len("sha256:")+12]
+	}
+	return h
+}
+
+func clampNote(g GroupScore) string {
+	var parts []string
+	if g.Raw != g.Points {
+		parts = append(parts, "raw "+FormatNumber(g.Raw))
+	}
+	if g.Min != nil {
+		parts = append(parts, "min "+FormatNumber(*g.Min))
+	}
+	if g.Max != nil {
+		parts = append(parts, "max "+FormatNumber(*g.Max))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+func signed(p float64, o Outcome) string {
+	if o != Matched {
+		return "0"
+	}
+	s := FormatNumber(p)
+	if p >= 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+// ruleDetail renders what a step read, what was missing, and how many
+// elements an each rule counted.
+func ruleDetail(s *Step) string {
+	var parts []string
+	if s.Each {
+		parts = append(parts, fmt.Sprintf("%d matched, %d counted", s.Matches, s.Counted))
+	}
+	for _, rd := range s.Reads {
+		parts = append(parts, rd.Name+"="+rd.Value.String())
+	}
+	if len(s.Missing) > 0 {
+		parts = append(parts, "missing "+strings.Join(s.Missing, ", "))
+	}
+	return strings.Join(parts, "  ")
+}
+
+func (r *Result) findStep(kind StepKind, name string) *Step {
+	for i := range r.Trace {
+		s := &r.Trace[i]
+		if s.Kind == kind && (s.Framework == name || s.Ladder == name || s.Group == name) {
+			return s
+		}
+	}
+	return nil
+}
+
+func (r *Result) totalStep() *Step {
+	for i := range r.Trace {
+		if r.Trace[i].Kind == StepTotal {
+			return &r.Trace[i]
+		}
+	}
+	return nil
+}
+
+// groupOrder lists groups in evaluation order when there is a trace, or by
+// name without one; frameworkOrder and ladderOrder do the same.
+func (r *Result) groupOrder() []string {
+	return r.order(StepGroup, func(s *Step) string { return s.Group }, SortedKeys(r.Score.Groups))
+}
+
+func (r *Result) frameworkOrder() []string {
+	return r.order(StepFramework, func(s *Step) string { return s.Framework }, SortedKeys(r.Frameworks))
+}
+
+func (r *Result) ladderOrder() []string {
+	return r.order(StepLabel, func(s *Step) string { return s.Ladder }, SortedKeys(r.Labels))
+}
+
+func (r *Result) order(kind StepKind, name func(*Step) string, fallback []string) []string {
+	var out []string
+	for i := range r.Trace {
+		if r.Trace[i].Kind == kind {
+			out = append(out, name(&r.Trace[i]))
+		}
+	}
+	if len(out) == 0 {
+		return fallback
+	}
+	return out
+}

@@ -1,0 +1,206 @@
+package parser
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hashicorp/go-multierror"
+)
+
+// Code is the stable identifier of a kind of diagnostic, such as "E100".
+// Every code is documented in docs/errors.md.
+type Code string
+
+// Codes reported by the parser.
+const (
+	// CodeSyntax is a syntax error in a .qual file.
+	CodeSyntax Code = "E100"
+	// CodeLiteral is a malformed literal: a string, number or duration.
+	CodeLiteral Code = "E101"
+	// CodeFileTooLarge is a file over the size limit.
+	CodeFileTooLarge Code = "E102"
+	// CodeFile is a file that cannot be read.
+	CodeFile Code = "E103"
+)
+
+// Severity says whether a diagnostic stops a policy from compiling.
+type Severity string
+
+// Severities of diagnostics.
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+)
+
+// Note is a secondary position that explains a diagnostic, such as the place
+// where a name was first defined.
+type Note struct {
+	Message string `json:"message"`
+	Pos     Pos    `json:"pos"`
+}
+
+// Diagnostic is one positioned error or warning about a source file. It
+// carries the text of the source line so it can be rendered on its own.
+type Diagnostic struct {
+	Code       Code     `json:"code"`
+	Severity   Severity `json:"severity"`
+	Message    string   `json:"message"`
+	Range      Range    `json:"range"`
+	Suggestion string   `json:"suggestion,omitempty"`
+	Why        string   `json:"why,omitempty"`
+	Notes      []Note   `json:"notes,omitempty"`
+	// Line is the source line of Range.Start, used to draw the caret.
+	Line string `json:"line"`
+}
+
+// NewDiagnostic returns an error diagnostic at rng in src.
+func NewDiagnostic(src *Source, code Code, rng Range, format string, args ...any) *Diagnostic {
+	d := &Diagnostic{Code: code, Severity: Error, Message: fmt.Sprintf(format, args...), Range: rng}
+	if src != nil {
+		d.Line = src.Line(rng.Start.Line)
+	}
+	return d
+}
+
+// Error renders the diagnostic with its source line and a caret.
+func (d *Diagnostic) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s[%s]: %s", d.Range.Start, d.Severity, d.Code, d.Message)
+	if d.Line != "" && d.Range.Start.Line > 0 {
+		num := fmt.Sprint(d.Range.Start.Line)
+		gutter := strings.Repeat(" ", len(num))
+		fmt.Fprintf(&b, "\n %s | %s\n %s | %s", num, d.Line, gutter, caret(d.Line, d.Range))
+	}
+	if d.Suggestion != "" {
+		fmt.Fprintf(&b, "\n   = %s", d.Suggestion)
+	}
+	if d.Why != "" {
+		fmt.Fprintf(&b, "\n   = why: %s", d.Why)
+	}
+	for _, n := range d.Notes {
+		fmt.Fprintf(&b, "\n   = %s: %s", n.Pos, n.Message)
+	}
+	return b.String()
+}
+
+// caret draws the marker line under the span of rng on line: the prefix keeps
+// the line's tabs so the marker lines up however tabs are displayed.
+func caret(line string, rng Range) string {
+	var b strings.Builder
+	col := 1
+	for _, r := range line {
+		if col >= rng.Start.Column {
+			break
+		}
+		if r == '\t' {
+			b.WriteByte('\t')
+		} else {
+			b.WriteByte(' ')
+		}
+		col++
+	}
+	width := 1
+	if rng.End.Line == rng.Start.Line && rng.End.Column > rng.Start.Column {
+		width = rng.End.Column - rng.Start.Column
+	}
+	if rest := utf8.RuneCountInString(line) - rng.Start.Column + 1; rest > 0 && width > rest {
+		width = rest
+	}
+	b.WriteString(strings.Repeat("^", width))
+	return b.String()
+}
+
+// SortDiagnostics orders diagnostics by file, then position, then code.
+func SortDiagnostics(ds []*Diagnostic) {
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i].Range.Start, ds[j].Range.Start
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Offset != b.Offset {
+			return a.Offset < b.Offset
+		}
+		return ds[i].Code < ds[j].Code
+	})
+}
+
+// Gather sorts diagnostics and returns them as one error, or nil if there are
+// none. The error is a *multierror.Error whose message renders every
+// diagnostic followed by a count.
+func Gather(ds []*Diagnostic) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	SortDiagnostics(ds)
+	var merr *multierror.Error
+	for _, d := range ds {
+		merr = multierror.Append(merr, d)
+	}
+	merr.ErrorFormat = formatDiagnostics
+	return merr
+}
+
+func formatDiagnostics(errs []error) string {
+	var b strings.Builder
+	var nerr, nwarn int
+	for i, err := range errs {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(err.Error())
+		var d *Diagnostic
+		if errors.As(err, &d) && d.Severity == Warning {
+			nwarn++
+		} else {
+			nerr++
+		}
+	}
+	b.WriteString("\n\n")
+	b.WriteString(countLine(nerr, nwarn))
+	return b.String()
+}
+
+func countLine(nerr, nwarn int) string {
+	var parts []string
+	if nerr > 0 {
+		parts = append(parts, plural(nerr, "error"))
+	}
+	if nwarn > 0 {
+		parts = append(parts, plural(nwarn, "warning"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// Diagnostics extracts the diagnostics from an error returned by this
+// module's compile functions. Errors that are not diagnostics are skipped.
+func Diagnostics(err error) []*Diagnostic {
+	if err == nil {
+		return nil
+	}
+	var out []*Diagnostic
+	var merr *multierror.Error
+	if errors.As(err, &merr) {
+		for _, e := range merr.Errors {
+			var d *Diagnostic
+			if errors.As(e, &d) {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	var d *Diagnostic
+	if errors.As(err, &d) {
+		out = append(out, d)
+	}
+	return out
+}

@@ -1,0 +1,149 @@
+// Package parser reads the qualify policy language: it scans and parses
+// .qual and _test.qual files into an AST whose nodes carry their source
+// positions, and it owns positions and diagnostics (the positioned errors
+// and warnings every later stage reports).
+//
+// The grammar is written with participle. Conditions are not parsed here:
+// the scanner decides where each one begins and ends and hands it over as a
+// single token, which the rules package compiles with expr.
+package parser
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// MaxFileSize is the largest file the parser reads, in bytes.
+const MaxFileSize = 4 << 20
+
+var grammar = participle.MustBuild[File](
+	participle.Lexer(definition{}),
+	participle.Union[Stmt](
+		&PolicyStmt{}, &FactsStmt{}, &LetStmt{}, &FrameworkStmt{},
+		&ScoreStmt{}, &TotalStmt{}, &ClassifyStmt{}, &TestStmt{},
+	),
+	participle.UseLookahead(2),
+)
+
+// Grammar returns the grammar in EBNF, for documentation and tests.
+func Grammar() string { return grammar.String() }
+
+// Parse parses the text of the file called name. The error, if any, is a
+// *Diagnostic with the position of the first syntax error.
+func Parse(name, text string) (*File, error) {
+	src := NewSource(name, text)
+	if len(text) > MaxFileSize {
+		return nil, NewDiagnostic(nil, CodeFileTooLarge, Range{Start: Pos{File: name, Line: 1, Column: 1}},
+			"file is %d bytes; the limit is %d", len(text), MaxFileSize)
+	}
+	if !utf8.ValidString(text) {
+		return nil, NewDiagnostic(src, CodeSyntax, src.RangeAt(firstInvalidUTF8(text), firstInvalidUTF8(text)+1),
+			"file is not valid UTF-8")
+	}
+	toks, comments, err := Scan(src)
+	if err != nil {
+		return nil, err
+	}
+	peek, err := lexer.Upgrade(&replay{toks: toks})
+	if err != nil {
+		return nil, syntaxError(src, err)
+	}
+	f, err := grammar.ParseFromLexer(peek)
+	if err != nil {
+		return nil, syntaxError(src, err)
+	}
+	f.Source = src
+	f.Comments = comments
+	return f, nil
+}
+
+func firstInvalidUTF8(s string) int {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return 0
+}
+
+// syntaxError turns a participle error into a diagnostic that names what was
+// found and what the grammar expected there.
+func syntaxError(src *Source, err error) error {
+	var d *Diagnostic
+	if errors.As(err, &d) {
+		return d
+	}
+	var perr participle.Error
+	if !errors.As(err, &perr) {
+		return NewDiagnostic(src, CodeSyntax, src.RangeAt(0, 0), "%v", err)
+	}
+	p := perr.Position()
+	at := src.PosAt(p.Offset)
+	msg := perr.Message()
+	var ute *participle.UnexpectedTokenError
+	if errors.As(err, &ute) {
+		tok := ute.Unexpected
+		found := describeToken(tok)
+		end := at
+		end.Column += utf8.RuneCountInString(firstLine(tok.Value))
+		end.Offset += len(firstLine(tok.Value))
+		expect := expectation(ute)
+		if expect != "" {
+			msg = fmt.Sprintf("unexpected %s, expected %s", found, expect)
+		} else {
+			msg = fmt.Sprintf("unexpected %s", found)
+		}
+		return NewDiagnostic(src, CodeSyntax, Range{Start: at, End: end}, "%s", msg)
+	}
+	return NewDiagnostic(src, CodeSyntax, Range{Start: at, End: at}, "%s", msg)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func describeToken(t lexer.Token) string {
+	if t.EOF() {
+		return "end of file"
+	}
+	switch TokenKind(t.Type) {
+	case TokExpr, TokPointsExpr:
+		return fmt.Sprintf("condition %q", firstLine(t.Value))
+	case TokString:
+		return "string " + t.Value
+	case TokNumber:
+		return "number " + t.Value
+	}
+	return fmt.Sprintf("%q", t.Value)
+}
+
+// expectation rewrites participle's description of what it expected into
+// the words of the language.
+func expectation(u *participle.UnexpectedTokenError) string {
+	msg := u.Message()
+	i := strings.Index(msg, "(expected ")
+	if i < 0 {
+		return ""
+	}
+	e := strings.TrimSuffix(msg[i+len("(expected "):], ")")
+	r := strings.NewReplacer(
+		"<ident>", "a name", "<path>", "a name", "<string>", "a string",
+		"<number>", "a number", "<duration>", "a duration such as 30d",
+		"<expr>", "a condition", "<pointsexpr>", "points", "<punct>", "a symbol",
+	)
+	e = r.Replace(e)
+	if strings.Contains(e, "PolicyStmt") || strings.Contains(e, "Stmt") {
+		return "a statement (policy, facts, let, framework, score, total, classify or test)"
+	}
+	return e
+}

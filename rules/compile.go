@@ -1,0 +1,559 @@
+package rules
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/expr-lang/expr/types"
+
+	"github.com/qualifyhq/qualify/parser"
+)
+
+// SourceFile is one file of a policy given as text.
+type SourceFile struct {
+	// Name is the file's path, as diagnostics show it.
+	Name string
+	Text string
+}
+
+// Compile compiles a policy made of one file.
+func Compile(name, text string) (*Policy, error) {
+	return CompileFiles([]SourceFile{{Name: name, Text: text}})
+}
+
+// Load compiles the policy at path: a .qual file, or a directory of them.
+func Load(path string) (*Policy, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	if info.IsDir() {
+		return LoadDir(path)
+	}
+	return LoadFile(path)
+}
+
+// LoadFile compiles a policy made of the one file at path.
+func LoadFile(path string) (*Policy, error) {
+	files, err := ReadFiles([]string{path})
+	if err != nil {
+		return nil, err
+	}
+	return CompileFiles(files)
+}
+
+// LoadDir compiles the policy made of every .qual file in dir (not its
+// subdirectories), leaving out _test.qual files.
+func LoadDir(dir string) (*Policy, error) {
+	paths, err := PolicyFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	files, err := ReadFiles(paths)
+	if err != nil {
+		return nil, err
+	}
+	return CompileFiles(files)
+}
+
+// PolicyFiles lists the .qual files of dir that are not tests, sorted.
+func PolicyFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fileError(dir, err)
+	}
+	var paths []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".qual") || isTestFile(name) {
+			continue
+		}
+		paths = append(paths, filepath.Join(dir, name))
+	}
+	if len(paths) == 0 {
+		return nil, parser.Gather([]*parser.Diagnostic{{
+			Code: CodeNoFiles, Severity: parser.Error,
+			Message: "no .qual policy files in directory " + dir,
+			Range:   parser.Range{Start: parser.Pos{File: dir}},
+		}})
+	}
+	return paths, nil
+}
+
+// ReadFiles reads the files at paths, refusing any over parser.MaxFileSize.
+func ReadFiles(paths []string) ([]SourceFile, error) {
+	var files []SourceFile
+	var diags []*parser.Diagnostic
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err == nil && info.Size() > parser.MaxFileSize {
+			diags = append(diags, &parser.Diagnostic{Code: parser.CodeFileTooLarge, Severity: parser.Error,
+				Message: fmt.Sprintf("file is %d bytes; the limit is %d", info.Size(), parser.MaxFileSize),
+				Range:   parser.Range{Start: parser.Pos{File: p, Line: 1, Column: 1}}})
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			diags = append(diags, fileDiag(p, err))
+			continue
+		}
+		files = append(files, SourceFile{Name: p, Text: string(b)})
+	}
+	if len(diags) > 0 {
+		return nil, parser.Gather(diags)
+	}
+	return files, nil
+}
+
+func fileDiag(path string, err error) *parser.Diagnostic {
+	msg := err.Error()
+	if pe, ok := err.(*os.PathError); ok {
+		msg = pe.Err.Error()
+	}
+	return &parser.Diagnostic{Code: parser.CodeFile, Severity: parser.Error,
+		Message: "cannot read " + path + ": " + msg, Range: parser.Range{Start: parser.Pos{File: path}}}
+}
+
+func fileError(path string, err error) error {
+	return parser.Gather([]*parser.Diagnostic{fileDiag(path, err)})
+}
+
+// unit is one parsed file with the name the trace uses for it.
+type unit struct {
+	file *parser.File
+	src  *parser.Source
+	// rel is the file's base name: trace positions use it so that stored
+	// results do not depend on where the policy was loaded from.
+	rel string
+}
+
+// compiler holds the state of one compilation.
+type compiler struct {
+	pol    *Policy
+	diags  []*parser.Diagnostic
+	units  []*unit
+	schema *Schema
+	// env is the type environment conditions are checked against; it
+	// grows as lets are compiled.
+	env types.Map
+	// names maps every global identifier to its declaration.
+	names map[string]*decl
+	// factReads collects the facts conditions read, by name.
+	factReads map[string]Ref
+
+	// The declarations whose conditions are compiled after every name is known.
+	lets       []pendingLet
+	frameworks []pendingFramework
+	groups     []pendingGroup
+	ladders    []pendingLadder
+}
+
+// declKind says what a global identifier names.
+type declKind int
+
+const (
+	declFact declKind = iota
+	declLet
+	declFramework
+	declLadder
+)
+
+func (k declKind) String() string {
+	return [...]string{"fact", "let", "framework", "ladder"}[k]
+}
+
+type decl struct {
+	kind  declKind
+	index int
+	pos   parser.Pos
+}
+
+func (c *compiler) diag(src *parser.Source, code parser.Code, rng parser.Range, format string, args ...any) *parser.Diagnostic {
+	d := parser.NewDiagnostic(src, code, rng, format, args...)
+	c.diags = append(c.diags, d)
+	return d
+}
+
+// reserved names cannot be lets, frameworks, ladders or fact roots.
+var reserved = map[string]string{
+	"score": "score groups are read as score.GROUP", "now": "now is the evaluation time",
+	"true": "a literal", "false": "a literal", "nil": "a literal",
+	"and": "an operator", "or": "an operator", "not": "an operator", "in": "an operator",
+	"matches": "an operator", "contains": "an operator", "startsWith": "an operator", "endsWith": "an operator",
+	"let": "a keyword", "if": "a keyword", "else": "a keyword",
+	"days_since": "a helper", "days_until": "a helper", "within": "a helper",
+	"__each__": "internal",
+}
+
+// CompileFiles compiles a policy made of several files. Files named
+// *_test.qual are not part of a policy and are refused.
+func CompileFiles(files []SourceFile) (*Policy, error) {
+	c := &compiler{
+		pol:       &Policy{Names: map[string]parser.Pos{}},
+		env:       types.Map{},
+		names:     map[string]*decl{},
+		factReads: map[string]Ref{},
+	}
+	sorted := append([]SourceFile(nil), files...)
+	sort.SliceStable(sorted, func(i, j int) bool { return filepath.Base(sorted[i].Name) < filepath.Base(sorted[j].Name) })
+	h := sha256.New()
+	for _, f := range sorted {
+		fmt.Fprintf(h, "%s\x00%d\x00%s", filepath.Base(f.Name), len(f.Text), f.Text)
+		pf, err := parser.Parse(f.Name, f.Text)
+		if err != nil {
+			c.diags = append(c.diags, parser.Diagnostics(err)...)
+			continue
+		}
+		c.units = append(c.units, &unit{file: pf, src: pf.Source, rel: filepath.Base(f.Name)})
+		c.pol.Files = append(c.pol.Files, pf)
+	}
+	c.pol.Hash = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	syntaxOK := len(c.diags) == 0
+	c.declare(syntaxOK)
+	c.compileConditions()
+	if err := parser.Gather(c.diags); err != nil {
+		return nil, err
+	}
+	return c.pol, nil
+}
+
+// each visits the statements of every file in order.
+func (c *compiler) each(fn func(u *unit, s parser.Stmt)) {
+	for _, u := range c.units {
+		for _, s := range u.file.Stmts {
+			fn(u, s)
+		}
+	}
+}
+
+// spanAt is the range of single-line text written at p.
+func spanAt(p lexer.Position, text string) parser.Range {
+	start := parser.ToPos(p)
+	end := start
+	end.Column += utf8.RuneCountInString(text)
+	end.Offset += len(text)
+	return parser.Range{Start: start, End: end}
+}
+
+// declare records the policy statement, the facts and every name, and
+// checks the structure of frameworks, groups and ladders.
+func (c *compiler) declare(syntaxOK bool) {
+	var policyAt *parser.PolicyStmt
+	var policyUnit *unit
+	c.each(func(u *unit, s parser.Stmt) {
+		switch s := s.(type) {
+		case *parser.PolicyStmt:
+			if policyAt != nil {
+				c.diag(u.src, CodeDuplicatePolicy, s.Name.Range(), "a policy has one policy statement; this is a second").
+					Notes = []parser.Note{{Message: "the first is here", Pos: parser.ToPos(policyAt.Pos)}}
+				return
+			}
+			policyAt, policyUnit = s, u
+			c.pol.Name = s.Name.Value()
+			if s.Version != nil {
+				c.pol.Version = s.Version.Value()
+			}
+		case *parser.FactsStmt:
+			if c.schema == nil {
+				c.schema = newSchema()
+			}
+			for _, f := range s.Facts {
+				c.declareFact(c.schema, u.src, f)
+			}
+		case *parser.TestStmt:
+			c.diag(u.src, CodeMisplaced, s.Name.Range(), "test blocks belong in _test.qual files, beside the policy")
+		}
+	})
+	if policyAt == nil && len(c.units) > 0 && syntaxOK {
+		u := c.units[0]
+		c.diag(u.src, CodeNoPolicy, u.src.RangeAt(0, 0), "the policy has no policy statement").
+			Suggestion = `add a line such as: policy "my-policy" version "1"`
+	}
+	_ = policyUnit
+	c.pol.Schema = c.schema
+	if c.schema != nil {
+		for _, root := range c.schema.Root.Children {
+			c.declareName(nil, root.Name, declFact, root.Index, root.Pos, parser.Range{})
+			c.env[root.Name] = root.exprType()
+		}
+		for _, n := range c.schema.Nodes {
+			c.pol.Names[n.Path] = n.Pos
+		}
+	} else {
+		c.env[types.Extra] = types.Any
+	}
+	c.env["now"] = types.TypeOf(timeZero)
+
+	scoreType := types.Map{"total": types.Float64}
+	var stage bool
+	var totalAt *parser.TotalStmt
+	c.each(func(u *unit, s parser.Stmt) {
+		switch s := s.(type) {
+		case *parser.LetStmt:
+			l := &Let{Name: s.Name.Text, Index: len(c.pol.Lets), At: posString(u.rel, parser.ToPos(s.Pos)), Pos: parser.ToPos(s.Pos)}
+			if c.declareName(u, l.Name, declLet, l.Index, l.Pos, s.Name.Range()) {
+				c.pol.Lets = append(c.pol.Lets, l)
+				c.lets = append(c.lets, pendingLet{u: u, s: s, let: l})
+			}
+		case *parser.FrameworkStmt:
+			c.declareFramework(u, s)
+		case *parser.ScoreStmt:
+			g := c.declareGroup(u, s)
+			if g != nil {
+				scoreType[g.Name] = types.Float64
+			}
+		case *parser.TotalStmt:
+			if totalAt != nil {
+				c.diag(u.src, CodeDuplicate, spanOfKeyword(s.Pos, "total"), "total is declared twice").
+					Notes = []parser.Note{{Message: "first declared here", Pos: parser.ToPos(totalAt.Pos)}}
+				return
+			}
+			totalAt = s
+			c.pol.Total = c.clamps(u, s.Clamps)
+			c.pol.TotalAt = posString(u.rel, parser.ToPos(s.Pos))
+		case *parser.ClassifyStmt:
+			if c.declareLadder(u, s) && s.Name.Text == "stage" {
+				stage = true
+			}
+		}
+	})
+	c.env["score"] = scoreType
+	if !stage && len(c.units) > 0 && syntaxOK {
+		u, at := c.units[0], parser.Range{}
+		if policyAt != nil {
+			u, at = policyUnit, policyAt.Name.Range()
+		} else {
+			at = u.src.RangeAt(0, 0)
+		}
+		c.diag(u.src, CodeNoStage, at, "the policy has no classify stage ladder").
+			Suggestion = "every policy ends in a funnel stage: add classify stage { ... } with a fallback step last"
+	}
+}
+
+// declareName records a global identifier, reporting reserved names and
+// duplicates. It returns false when the name cannot be used.
+func (c *compiler) declareName(u *unit, name string, kind declKind, index int, pos parser.Pos, rng parser.Range) bool {
+	if strings.Contains(name, ".") {
+		c.diag(u.src, parser.CodeSyntax, rng, "%s name %q must be a single name, without dots", kind, name)
+		return false
+	}
+	if why, ok := reserved[name]; ok && u != nil {
+		c.diag(u.src, CodeReserved, rng, "%q is reserved (%s) and cannot name a %s", name, why, kind)
+		return false
+	}
+	if prev, ok := c.names[name]; ok {
+		if u == nil {
+			return false
+		}
+		d := c.diag(u.src, CodeDuplicate, rng, "%s is already defined as a %s", name, prev.kind)
+		d.Notes = []parser.Note{{Message: "first defined here", Pos: prev.pos}}
+		return false
+	}
+	if u == nil {
+		if why, ok := reserved[name]; ok {
+			// A fact root with a reserved name: report it at the fact.
+			n := c.schema.Root.Child(name)
+			src := c.sourceOf(n.Pos.File)
+			c.diag(src, CodeReserved, parser.Range{Start: n.Pos, End: n.Pos}, "%q is reserved (%s) and cannot name a fact", name, why)
+			return false
+		}
+	}
+	c.names[name] = &decl{kind: kind, index: index, pos: pos}
+	c.pol.Names[name] = pos
+	return true
+}
+
+func (c *compiler) sourceOf(file string) *parser.Source {
+	for _, u := range c.units {
+		if u.src.Name == file {
+			return u.src
+		}
+	}
+	return nil
+}
+
+func (c *compiler) declareFramework(u *unit, s *parser.FrameworkStmt) {
+	f := &Framework{Name: s.Name.Text, Index: len(c.pol.Frameworks), At: posString(u.rel, parser.ToPos(s.Pos)), Pos: parser.ToPos(s.Pos)}
+	if !c.declareName(u, f.Name, declFramework, f.Index, f.Pos, s.Name.Range()) {
+		return
+	}
+	pending := pendingFramework{u: u, s: s, fw: f}
+	seen := map[string]parser.Pos{}
+	fwType := types.Map{"met": types.Int, "unmet": types.Int, "unknown": types.Int, "total": types.Int, "qualified": types.Bool}
+	for _, cr := range s.Criteria {
+		name := cr.Name.Text
+		if prev, ok := seen[name]; ok {
+			c.diag(u.src, CodeDuplicate, cr.Name.Range(), "criterion %s is defined twice in %s", name, f.Name).
+				Notes = []parser.Note{{Message: "first defined here", Pos: prev}}
+			continue
+		}
+		if _, ok := fwType[name]; ok {
+			c.diag(u.src, CodeReserved, cr.Name.Range(), "%q is reserved in a framework (%s.%s is a count or the verdict) and cannot name a criterion", name, f.Name, name)
+			continue
+		}
+		if strings.Contains(name, ".") {
+			c.diag(u.src, parser.CodeSyntax, cr.Name.Range(), "criterion name %q must be a single name, without dots", name)
+			continue
+		}
+		seen[name] = parser.ToPos(cr.Pos)
+		fwType[name] = types.String
+		f.Criteria = append(f.Criteria, &Criterion{Name: name, Label: cr.Label.Value(),
+			At: posString(u.rel, parser.ToPos(cr.Pos)), Pos: parser.ToPos(cr.Pos)})
+		pending.crits = append(pending.crits, cr)
+	}
+	if std, crit, ok := standardFramework(f.Name); ok {
+		f.Standard = true
+		want := map[string]bool{}
+		for _, name := range crit {
+			want[name] = true
+		}
+		var missing []string
+		for _, name := range crit {
+			if _, ok := seen[name]; !ok {
+				missing = append(missing, name)
+			}
+		}
+		for _, cr := range s.Criteria {
+			if !want[cr.Name.Text] {
+				var free []string
+				for _, name := range missing {
+					free = append(free, name)
+				}
+				if len(free) == 0 {
+					free = crit
+				}
+				d := c.diag(u.src, CodeExtraCriterion, cr.Name.Range(), "%s has no criterion %q", std, cr.Name.Text)
+				d.Suggestion = didYouMean(cr.Name.Text, free)
+				d.Why = fmt.Sprintf("%s is a standard framework; its criteria are %s. Use another name for a custom checklist", std, strings.Join(crit, ", "))
+			}
+		}
+		if len(missing) > 0 {
+			d := c.diag(u.src, CodeMissingCriteria, s.Name.Range(), "%s is missing %s %s", std, pluralWord(len(missing), "criterion", "criteria"), strings.Join(missing, ", "))
+			d.Why = fmt.Sprintf("%s is a standard framework; its criteria are %s. Use another name for a custom checklist", std, strings.Join(crit, ", "))
+		}
+	}
+	if len(s.Criteria) == 0 {
+		c.diag(u.src, CodeEmptyBlock, s.Name.Range(), "framework %s has no criteria", f.Name)
+	}
+	c.env[f.Name] = fwType
+	c.pol.Frameworks = append(c.pol.Frameworks, f)
+	c.frameworks = append(c.frameworks, pending)
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func (c *compiler) declareGroup(u *unit, s *parser.ScoreStmt) *Group {
+	g := &Group{Name: s.Name.Text, Index: len(c.pol.Groups), At: posString(u.rel, parser.ToPos(s.Pos)), Pos: parser.ToPos(s.Pos)}
+	if g.Name == "total" {
+		c.diag(u.src, CodeReserved, s.Name.Range(), "%q is reserved (score.total is the sum of the groups) and cannot name a score group", g.Name)
+		return nil
+	}
+	if strings.Contains(g.Name, ".") {
+		c.diag(u.src, parser.CodeSyntax, s.Name.Range(), "score group name %q must be a single name, without dots", g.Name)
+		return nil
+	}
+	if prev := c.pol.Group(g.Name); prev != nil {
+		c.diag(u.src, CodeDuplicate, s.Name.Range(), "score group %s is defined twice", g.Name).
+			Notes = []parser.Note{{Message: "first defined here", Pos: prev.Pos}}
+		return nil
+	}
+	g.Clamp = c.clamps(u, s.Clamps)
+	pending := pendingGroup{u: u, g: g}
+	labels := map[string]parser.Pos{}
+	for _, r := range s.Rules {
+		label := r.Label.Value()
+		if prev, ok := labels[label]; ok {
+			c.diag(u.src, CodeDuplicate, r.Label.Range(), "rule %q is defined twice in group %s", label, g.Name).
+				Notes = []parser.Note{{Message: "first defined here", Pos: prev}}
+			continue
+		}
+		labels[label] = parser.ToPos(r.Pos)
+		g.Rules = append(g.Rules, &Rule{Label: label, At: posString(u.rel, parser.ToPos(r.Pos)), Pos: parser.ToPos(r.Pos)})
+		pending.rules = append(pending.rules, r)
+	}
+	c.pol.Groups = append(c.pol.Groups, g)
+	c.groups = append(c.groups, pending)
+	c.pol.Names["score."+g.Name] = g.Pos
+	return g
+}
+
+// clamps reads max and min, each at most once, with min not above max.
+func (c *compiler) clamps(u *unit, cs []*parser.Clamp) Clamp {
+	var out Clamp
+	var maxAt, minAt *parser.Clamp
+	for _, cl := range cs {
+		v := cl.Value.Float()
+		switch cl.Kind {
+		case "max":
+			if maxAt != nil {
+				c.diag(u.src, CodeClamp, spanOfKeyword(cl.Pos, "max"), "max is given twice").
+					Notes = []parser.Note{{Message: "first given here", Pos: parser.ToPos(maxAt.Pos)}}
+				continue
+			}
+			maxAt, out.Max = cl, &v
+		case "min":
+			if minAt != nil {
+				c.diag(u.src, CodeClamp, spanOfKeyword(cl.Pos, "min"), "min is given twice").
+					Notes = []parser.Note{{Message: "first given here", Pos: parser.ToPos(minAt.Pos)}}
+				continue
+			}
+			minAt, out.Min = cl, &v
+		}
+	}
+	if out.Min != nil && out.Max != nil && *out.Min > *out.Max {
+		c.diag(u.src, CodeClamp, minAt.Value.Range(), "min %s is above max %s", minAt.Value.Text(), maxAt.Value.Text()).
+			Notes = []parser.Note{{Message: "max is given here", Pos: parser.ToPos(maxAt.Pos)}}
+	}
+	return out
+}
+
+func (c *compiler) declareLadder(u *unit, s *parser.ClassifyStmt) bool {
+	l := &Ladder{Name: s.Name.Text, Index: len(c.pol.Ladders), At: posString(u.rel, parser.ToPos(s.Pos)), Pos: parser.ToPos(s.Pos)}
+	if !c.declareName(u, l.Name, declLadder, l.Index, l.Pos, s.Name.Range()) {
+		return false
+	}
+	pending := pendingLadder{u: u, l: l}
+	labels := map[string]parser.Pos{}
+	for i, st := range s.Steps {
+		label := st.Label.Value()
+		if prev, ok := labels[label]; ok {
+			c.diag(u.src, CodeDuplicate, st.Label.Range(), "label %s appears twice in ladder %s", label, l.Name).
+				Notes = []parser.Note{{Message: "first used here", Pos: prev}}
+			continue
+		}
+		labels[label] = parser.ToPos(st.Pos)
+		if st.When == nil && i < len(s.Steps)-1 {
+			d := c.diag(u.src, CodeFallbackNotLast, st.Label.Range(), "fallback step %s has no condition but is not the last step of %s", label, l.Name)
+			d.Why = "the first step that holds wins, so the steps after a fallback could never be reached"
+			d.Notes = []parser.Note{{Message: "this step is never reached", Pos: parser.ToPos(s.Steps[i+1].Pos)}}
+		}
+		step := &Step{Label: label, At: posString(u.rel, parser.ToPos(st.Pos)), Pos: parser.ToPos(st.Pos)}
+		if st.Because != nil {
+			step.Because = st.Because.Value()
+		}
+		l.Steps = append(l.Steps, step)
+		pending.steps = append(pending.steps, st)
+	}
+	if len(s.Steps) == 0 {
+		c.diag(u.src, CodeEmptyBlock, s.Name.Range(), "ladder %s has no steps", l.Name)
+	}
+	c.env[l.Name] = types.String
+	c.pol.Ladders = append(c.pol.Ladders, l)
+	c.ladders = append(c.ladders, pending)
+	return true
+}
+
+// spanOfKeyword is the range of a keyword written at p.
+func spanOfKeyword(p lexer.Position, kw string) parser.Range { return spanAt(p, kw) }
