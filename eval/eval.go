@@ -31,8 +31,9 @@ const DefaultMemoryBudget = 1_000_000
 type Evaluator struct {
 	pol    *rules.Policy
 	now    time.Time
-	budget uint
-	trace  bool
+	budget  uint
+	trace   bool
+	lenient bool
 	// sizes of the trace and read buffers of one result
 	steps int
 	reads int
@@ -49,6 +50,12 @@ func WithNow(t time.Time) Option { return func(e *Evaluator) { e.now = t } }
 // WithTrace turns the explanation trace on (the default) or off; without
 // it results carry scores, frameworks, labels and missing facts only.
 func WithTrace(on bool) Option { return func(e *Evaluator) { e.trace = on } }
+
+// WithLenientStrings makes numbers and booleans given as strings ("140",
+// "12.5", "true") acceptable for int, number and bool facts, and an empty
+// string count as a missing fact. CRM APIs such as HubSpot's send every
+// property as a string. Without it such values are type errors.
+func WithLenientStrings(on bool) Option { return func(e *Evaluator) { e.lenient = on } }
 
 // WithMemoryBudget sets the memory budget of each expression run.
 func WithMemoryBudget(n uint) Option {
@@ -226,6 +233,7 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 	}
 	r.raw = nil
 	r.dec.errs = r.dec.errs[:0]
+	r.dec.lenient = e.lenient
 	if s := r.pol.Schema; s != nil {
 		r.dec.slots = resize(r.dec.slots, len(s.Nodes))
 	}
@@ -399,10 +407,18 @@ func (r *run) blocked(c *rules.Cond, n *rules.Node) bool {
 	return false
 }
 
-// runLeaf runs one compiled leaf.
+// runLeaf runs one compiled leaf. A leaf that fails while a fact it reads
+// behind a guard (?? or ?.) is missing gives nil, which callers take as
+// unknown: the expression could not be evaluated without that fact, as in
+// `within(trial?.started_at, "30d")` or `contact?.employees > 100`.
 func (r *run) runLeaf(c *rules.Cond, n *rules.Node, env map[string]any) (any, error) {
 	out, err := r.vm.Run(n.Program, env)
 	if err != nil {
+		for _, i := range n.Guarded {
+			if _, ok := r.value(&c.Reads[i]); !ok {
+				return nil, nil
+			}
+		}
 		return nil, r.condError(c, err)
 	}
 	return out, nil
@@ -500,6 +516,10 @@ func (r *run) traceReads(extra *model.Read, conds ...*rules.Cond) model.Reads {
 			}
 			if v, ok := r.value(ref); ok {
 				r.reads = append(r.reads, model.Read{Name: ref.Name, Value: v})
+			} else if ref.Kind == rules.RefFact || ref.Kind == rules.RefLet {
+				// Missing, or an unknown let: shown as null, so a guarded
+				// read that fell back to its default is visible.
+				r.reads = append(r.reads, model.Read{Name: ref.Name})
 			}
 		}
 	}
@@ -532,7 +552,7 @@ func (r *run) missingFor(conds ...*rules.Cond) []string {
 			continue
 		}
 		for _, leaf := range c.Leaves() {
-			for _, i := range leaf.Needs {
+			for _, i := range append(leaf.Needs[:len(leaf.Needs):len(leaf.Needs)], leaf.Guarded...) {
 				ref := &c.Reads[i]
 				if _, ok := r.value(ref); ok {
 					continue
@@ -801,7 +821,7 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 		s.Outcome = model.Unmatched
 		return 0, nil
 	}
-	base, known, err := r.points(rule)
+	perElement, known, err := r.elementPoints(rule, matched)
 	if err != nil {
 		return 0, err
 	}
@@ -836,7 +856,10 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 	}
 	var sum float64
 	for _, i := range order[:n] {
-		pts := base
+		pts := rule.Points
+		if perElement != nil {
+			pts = perElement[i]
+		}
 		if each.Halflife > 0 {
 			age := r.now.Sub(times[i])
 			if age < 0 {
@@ -849,6 +872,37 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 	s.Counted = n
 	s.Outcome = model.Matched
 	return sum, nil
+}
+
+// elementPoints computes the points of every matching element of an each
+// rule with a points expression; it returns nil for constant points.
+func (r *run) elementPoints(rule *rules.Rule, matched []any) ([]float64, bool, error) {
+	c := rule.PointsExpr
+	if c == nil {
+		return nil, true, nil
+	}
+	if r.blocked(c, c.Root) {
+		return nil, false, nil
+	}
+	r.env["__each__"] = matched
+	out, err := r.runLeaf(c, c.Root, r.env)
+	delete(r.env, "__each__")
+	if err != nil || out == nil {
+		return nil, false, err
+	}
+	list, _ := out.([]any)
+	if len(list) != len(matched) {
+		return nil, false, &ConditionError{At: c.At, Expr: c.Text, Msg: "points must give one number per element"}
+	}
+	pts := make([]float64, len(list))
+	for i, x := range list {
+		f, ok := model.ValueOf(x).Number()
+		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, false, &ConditionError{At: c.At, Expr: c.Text, Msg: fmt.Sprintf("points must be a number, but for element %d this is %s", i, describe(x))}
+		}
+		pts[i] = rule.Points * f
+	}
+	return pts, true, nil
 }
 
 // elementTime returns the at time of a list element, if it has one.

@@ -161,7 +161,11 @@ func decodeJSON(b []byte) (map[string]any, error) {
 func jsonErrorText(b []byte, err error) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		p := parser.NewSource("", string(b)).PosAt(int(se.Offset))
+		off := int(se.Offset) - 1 // Offset counts the byte in error
+		if off < 0 {
+			off = 0
+		}
+		p := parser.NewSource("", string(b)).PosAt(off)
 		return fmt.Sprintf("JSON syntax error at line %d, column %d: %s", p.Line, p.Column, se.Error())
 	}
 	if errors.Is(err, io.EOF) {
@@ -239,8 +243,9 @@ func describe(v any) string {
 // decoder turns a lead's map into typed slots and the expression
 // environment, following the schema.
 type decoder struct {
-	slots []model.Value
-	errs  []error
+	slots   []model.Value
+	errs    []error
+	lenient bool
 }
 
 // decodeTyped decodes the facts the schema declares; undeclared facts are
@@ -254,6 +259,9 @@ func (d *decoder) decodeTyped(schema *rules.Schema, in map[string]any, env map[s
 }
 
 func (d *decoder) node(n *rules.FactNode, x any, path string) (any, bool) {
+	if d.lenient && x == "" && (n.IsObject() || n.Type.Kind != model.KindString) {
+		x = nil
+	}
 	if x == nil {
 		d.missing(n)
 		return nil, false
@@ -300,6 +308,11 @@ func (d *decoder) convert(t *rules.Type, x any, path string) (any, bool) {
 	fail := func() (any, bool) {
 		d.errs = append(d.errs, &FactError{Path: path, Want: t.String(), Found: describe(x)})
 		return nil, false
+	}
+	if s, ok := x.(string); ok && d.lenient {
+		if v, ok := fromString(t, s); ok {
+			return v, true
+		}
 	}
 	switch t.Kind {
 	case model.KindBool:
@@ -445,6 +458,30 @@ func plain(x any, depth int) (any, bool) {
 		return out, true
 	}
 	return x, true
+}
+
+// fromString converts a number or boolean written as a string, for
+// WithLenientStrings and for CSV input.
+func fromString(t *rules.Type, s string) (any, bool) {
+	s = strings.TrimSpace(s)
+	switch t.Kind {
+	case model.KindInt:
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return int(i), true
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int(f), true
+		}
+	case model.KindNumber:
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return f, true
+		}
+	case model.KindBool:
+		if b, err := strconv.ParseBool(s); err == nil {
+			return b, true
+		}
+	}
+	return nil, false
 }
 
 func toInt(x any) (int, bool) {

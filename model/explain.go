@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -151,11 +152,23 @@ func clampNote(g GroupScore) string {
 	return "(" + strings.Join(parts, ", ") + ")"
 }
 
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
 func signed(p float64, o Outcome) string {
 	if o != Matched {
 		return "0"
 	}
 	s := FormatNumber(p)
+	if p != 0 && p > -0.005 && p < 0.005 {
+		s = strconv.FormatFloat(p, 'g', 2, 64) // decayed to almost nothing
+	}
 	if p >= 0 {
 		s = "+" + s
 	}
@@ -166,10 +179,13 @@ func signed(p float64, o Outcome) string {
 // elements an each rule counted.
 func ruleDetail(s *Step) string {
 	var parts []string
-	if s.Each {
+	if s.Each && s.Outcome != OutUnknown {
 		parts = append(parts, fmt.Sprintf("%d matched, %d counted", s.Matches, s.Counted))
 	}
 	for _, rd := range s.Reads {
+		if rd.Value.Missing() && contains(s.Missing, rd.Name) {
+			continue // listed below as missing
+		}
 		parts = append(parts, rd.Name+"="+rd.Value.String())
 	}
 	if len(s.Missing) > 0 {

@@ -27,7 +27,6 @@ var grammar = participle.MustBuild[File](
 		&PolicyStmt{}, &FactsStmt{}, &LetStmt{}, &FrameworkStmt{},
 		&ScoreStmt{}, &TotalStmt{}, &ClassifyStmt{}, &TestStmt{},
 	),
-	participle.UseLookahead(2),
 )
 
 // Grammar returns the grammar in EBNF, for documentation and tests.
@@ -128,22 +127,90 @@ func describeToken(t lexer.Token) string {
 }
 
 // expectation rewrites participle's description of what it expected into
-// the words of the language.
+// the words of the language: the first thing that could come next.
 func expectation(u *participle.UnexpectedTokenError) string {
 	msg := u.Message()
 	i := strings.Index(msg, "(expected ")
 	if i < 0 {
-		return ""
-	}
-	e := strings.TrimSuffix(msg[i+len("(expected "):], ")")
-	r := strings.NewReplacer(
-		"<ident>", "a name", "<path>", "a name", "<string>", "a string",
-		"<number>", "a number", "<duration>", "a duration such as 30d",
-		"<expr>", "a condition", "<pointsexpr>", "points", "<punct>", "a symbol",
-	)
-	e = r.Replace(e)
-	if strings.Contains(e, "PolicyStmt") || strings.Contains(e, "Stmt") {
+		// Only the top level fails without an expectation: a token that
+		// starts no statement.
 		return "a statement (policy, facts, let, framework, score, total, classify or test)"
 	}
-	return e
+	return firstExpected(strings.TrimSuffix(msg[i+len("(expected "):], ")"))
+}
+
+// nodeWords names the grammar's nodes for people.
+var nodeWords = map[string]string{
+	"String": "a string in quotes", "Name": "a name", "Label": "a label",
+	"TypeRef": "a type (string, int, number, bool, time, duration, event or list<T>)",
+	"Expr":    "a condition", "Number": "a number", "Duration": "a duration such as 30d",
+	"Points": "points such as +10", "Clamp": "max or min", "EachOption": "limit or halflife",
+	"Criterion": "a criterion", "Rule": "a rule", "Step": "a step", "FactDecl": "a fact",
+	"TestItem": "now, given or expect", "Stmt": "a statement",
+	"<ident>": "a name", "<path>": "a name", "<string>": "a string in quotes",
+	"<number>": "a number", "<duration>": "a duration such as 30d", "<expr>": "a condition",
+	"<pointsexpr>": "points",
+}
+
+// firstExpected describes the first element of a participle expectation
+// such as `String (("when" Expr) | ("each" Name ...))`.
+func firstExpected(e string) string {
+	e = strings.TrimSpace(e)
+	if strings.HasPrefix(e, "(") {
+		depth := 0
+		for i, r := range e {
+			switch r {
+			case '(':
+				depth++
+			case ')':
+				depth--
+				if depth == 0 {
+					var alts []string
+					for _, alt := range splitTopLevel(e[1:i], '|') {
+						if w := firstExpected(alt); w != "" && !contains(alts, w) {
+							alts = append(alts, w)
+						}
+					}
+					return strings.Join(alts, " or ")
+				}
+			}
+		}
+	}
+	tok := e
+	if i := strings.IndexAny(e, " |"); i >= 0 {
+		tok = e[:i]
+	}
+	tok = strings.TrimRight(tok, "?*+")
+	if w, ok := nodeWords[tok]; ok {
+		return w
+	}
+	return tok
+}
+
+func splitTopLevel(s string, sep rune) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case sep:
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -525,15 +525,8 @@ func (c *compiler) declareLadder(u *unit, s *parser.ClassifyStmt) bool {
 		return false
 	}
 	pending := pendingLadder{u: u, l: l}
-	labels := map[string]parser.Pos{}
 	for i, st := range s.Steps {
 		label := st.Label.Value()
-		if prev, ok := labels[label]; ok {
-			c.diag(u.src, CodeDuplicate, st.Label.Range(), "label %s appears twice in ladder %s", label, l.Name).
-				Notes = []parser.Note{{Message: "first used here", Pos: prev}}
-			continue
-		}
-		labels[label] = parser.ToPos(st.Pos)
 		if st.When == nil && i < len(s.Steps)-1 {
 			d := c.diag(u.src, CodeFallbackNotLast, st.Label.Range(), "fallback step %s has no condition but is not the last step of %s", label, l.Name)
 			d.Why = "the first step that holds wins, so the steps after a fallback could never be reached"

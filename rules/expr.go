@@ -9,6 +9,7 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/checker/nature"
 	exprcompiler "github.com/expr-lang/expr/compiler"
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
@@ -50,6 +51,8 @@ const (
 	wantNumber
 	wantValue
 	wantList
+	// wantNumberList is a list of numbers computed by map(__each__, ...).
+	wantNumberList
 )
 
 type pendingLet struct {
@@ -129,11 +132,9 @@ func (c *compiler) compileQualified(u *unit, e *parser.Expr, fw *Framework) *Con
 
 func (c *compiler) compileRule(u *unit, pr *parser.Rule, r *Rule, sc scope) {
 	if pr.Points.Expr != nil {
-		r.PointsExpr = c.compileExpr(u, pr.Points.Expr, sc, wantNumber, "")
+		r.Points = 1
 		if pr.Points.Sign == "-" {
 			r.Points = -1
-		} else {
-			r.Points = 1
 		}
 	} else {
 		n := parser.Number{Sign: pr.Points.Sign, Digits: pr.Points.Number}
@@ -141,20 +142,34 @@ func (c *compiler) compileRule(u *unit, pr *parser.Rule, r *Rule, sc scope) {
 	}
 	if pr.When != nil {
 		r.When = c.compileExpr(u, pr.When, sc, wantBool, "")
+		if pr.Points.Expr != nil {
+			r.PointsExpr = c.compileExpr(u, pr.Points.Expr, sc, wantNumber, "")
+		}
 		return
 	}
-	r.Each = c.compileEach(u, pr, sc)
+	var env types.Map
+	r.Each, env = c.compileEach(u, pr, sc)
+	if pr.Points.Expr != nil && r.Each != nil {
+		// The points of an each rule are computed per matching element,
+		// which they can read as # or .field.
+		sc.each = true
+		r.PointsExpr = c.compileExprIn(u, pr.Points.Expr, sc, wantNumberList, pointsPrefix, env)
+	}
 }
+
+// pointsPrefix wraps an each rule's points so that expr computes them for
+// every matching element.
+const pointsPrefix = "map(__each__, "
 
 // eachPrefix wraps an each rule's where condition so that expr sees it as
 // the predicate of a filter over the list.
 const eachPrefix = "filter(__each__, "
 
-func (c *compiler) compileEach(u *unit, pr *parser.Rule, sc scope) *Each {
+func (c *compiler) compileEach(u *unit, pr *parser.Rule, sc scope) (*Each, types.Map) {
 	each := &Each{}
 	listRef, elem, ok := c.eachList(u, pr.Each)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	each.List = listRef
 	for _, opt := range pr.Options {
@@ -195,7 +210,10 @@ func (c *compiler) compileEach(u *unit, pr *parser.Rule, sc scope) *Each {
 	env := c.envWith("__each__", elemType)
 	sc.each = true
 	each.Where = c.compileExprIn(u, pr.Where, sc, wantList, eachPrefix, env)
-	return each
+	if each.Where == nil {
+		return nil, env
+	}
+	return each, env
 }
 
 // eachList resolves the list of an each rule.
@@ -254,11 +272,12 @@ func (c *compiler) compileExpr(u *unit, e *parser.Expr, sc scope, w want, prefix
 // compileExprIn parses, resolves, checks and compiles one expression.
 func (c *compiler) compileExprIn(u *unit, e *parser.Expr, sc scope, w want, prefix string, env types.Map) *Cond {
 	cond := &Cond{Text: strings.TrimSpace(e.Text), expr: e, prefix: utf8.RuneCountInString(prefix),
-		At: posString(u.rel, parser.ToPos(e.Pos))}
+		At: posString(u.rel, parser.ToPos(e.Pos)), want: w}
 	source := e.Text
 	if prefix != "" {
 		source = prefix + e.Text + ")"
 	}
+	cond.source = source
 	cfg := newConfig(env)
 	tree, err := exprparser.ParseWithConfig(source, cfg)
 	if err != nil {
@@ -284,7 +303,16 @@ func (c *compiler) compileExprIn(u *unit, e *parser.Expr, sc scope, w want, pref
 		return nil
 	}
 	nt := *tree.Node.Nature()
+	if w == wantNumberList {
+		// Check the type of the points computed for one element.
+		if b, ok := tree.Node.(*ast.BuiltinNode); ok && len(b.Arguments) == 2 {
+			if p, ok := b.Arguments[1].(*ast.PredicateNode); ok {
+				nt = *p.Node.Nature()
+			}
+		}
+	}
 	cond.nature = nt
+	ast.Walk(&tree.Node, nilableChains{})
 	cond.Type = typeOfNature(nt)
 	if !c.checkWant(u, cond, w, nt) {
 		return nil
@@ -327,7 +355,7 @@ func (c *compiler) checkWant(u *unit, cond *Cond, w want, nt natureLike) bool {
 			d.Suggestion = "test it, as in len(" + cond.Text + ") > 0"
 		}
 		return false
-	case wantNumber:
+	case wantNumber, wantNumberList:
 		if typ == "int" || typ == "number" {
 			return true
 		}
@@ -374,7 +402,11 @@ func (c *compiler) exprError(u *unit, cond *Cond, code parser.Code, err error, s
 	}
 	msg = cleanExprMessage(msg)
 	if code == parser.CodeSyntax {
-		msg = "syntax error in condition: " + msg
+		what := "condition"
+		if cond.want == wantNumber || cond.want == wantNumberList {
+			what = "points"
+		}
+		msg = "syntax error in " + what + ": " + msg
 		if strings.Contains(cond.expr.Text, "#") {
 			suggestion = "a '#' followed by a space after a comma, an opening bracket or an operator is read as expr's element pointer; put a comment after the end of the expression or on its own line"
 		}
@@ -468,15 +500,23 @@ func (r *resolver) record(ref Ref, guarded bool) {
 	if ref.Kind == RefFact {
 		r.c.factReads[ref.Name] = ref
 	}
-	if guarded || (ref.Kind != RefFact && ref.Kind != RefLet) {
+	if ref.Kind != RefFact && ref.Kind != RefLet {
 		return
 	}
-	for _, j := range r.leaf.Needs {
+	if guarded {
+		r.leaf.Guarded = addIndex(r.leaf.Guarded, i)
+		return
+	}
+	r.leaf.Needs = addIndex(r.leaf.Needs, i)
+}
+
+func addIndex(list []int, i int) []int {
+	for _, j := range list {
 		if j == i {
-			return
+			return list
 		}
 	}
-	r.leaf.Needs = append(r.leaf.Needs, i)
+	return append(list, i)
 }
 
 func (r *resolver) isLocal(name string) bool {
@@ -580,11 +620,39 @@ func (r *resolver) member(n *ast.Node, guarded bool) {
 	for i := len(members) - 1 - len(segs); i >= 0; i-- {
 		r.walk(&members[i].Property, guarded)
 	}
+	if guarded && len(members) > 0 {
+		makeOptional(n, members)
+	}
 	if id, ok := (*cur).(*ast.IdentifierNode); ok {
 		r.ident(id, segs, guarded || optional)
 		return
 	}
 	r.walk(cur, guarded)
+}
+
+// nilableChains forgets the checked type of optional chains, which are
+// nil when what they read is missing: the compiler must not emit the
+// string- or int-only comparison it would pick for a typed operand.
+type nilableChains struct{}
+
+func (nilableChains) Visit(n *ast.Node) {
+	if c, ok := (*n).(*ast.ChainNode); ok {
+		c.SetNature(nature.Nature{})
+	}
+}
+
+// makeOptional turns a chain read on the left of ?? into an optional
+// chain, so that `(budget.amount ?? 0)` also falls back when budget itself
+// is missing, instead of failing to read amount from nothing.
+func makeOptional(n *ast.Node, members []*ast.MemberNode) {
+	for _, m := range members {
+		m.Optional = true
+	}
+	if _, ok := (*n).(*ast.ChainNode); !ok {
+		chain := &ast.ChainNode{Node: *n}
+		chain.SetLocation((*n).Location())
+		*n = chain
+	}
 }
 
 func (r *resolver) call(x *ast.CallNode, guarded bool) {

@@ -143,7 +143,9 @@ type Group struct {
 // Rule is one scoring rule: either When is set, or Each is.
 type Rule struct {
 	Label string
-	// Points is the constant points; PointsExpr, when set, computes them.
+	// Points is the constant points; PointsExpr, when set, computes them
+	// and Points is its sign (1 or -1). In an each rule PointsExpr gives a
+	// list: the points of every matching element.
 	Points     float64
 	PointsExpr *Cond
 	When       *Cond
@@ -237,6 +239,10 @@ type Node struct {
 	// Needs are indexes into Cond.Reads of the facts and lets that must be
 	// known for the leaf to run: its reads outside ?? and ?. guards.
 	Needs []int
+	// Guarded are indexes into Cond.Reads of the facts and lets the leaf
+	// reads behind a guard: when one is missing and the leaf fails on the
+	// nil it gets, the leaf is unknown rather than an error.
+	Guarded []int
 
 	ast *ast.Node
 }
@@ -255,6 +261,8 @@ type Cond struct {
 
 	expr   *parser.Expr
 	prefix int
+	source string
+	want   want
 	nature nature.Nature
 }
 

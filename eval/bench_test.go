@@ -1,0 +1,65 @@
+package eval_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/qualifyhq/qualify/eval"
+	"github.com/qualifyhq/qualify/model"
+	"github.com/qualifyhq/qualify/rules"
+)
+
+// BenchmarkEvaluate measures one lead of the acme example: from a decoded
+// map and from JSON bytes, with the full trace and without it. ns/op is
+// ns/lead and allocs/op allocs/lead.
+func BenchmarkEvaluate(b *testing.B) {
+	pol, err := rules.Load("../examples/acme")
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := os.ReadFile("../testdata/leads/acme/vp.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var lead map[string]any
+	if err := json.Unmarshal(raw, &lead); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name  string
+		trace bool
+		facts any
+	}{
+		{"map/trace", true, lead},
+		{"map/notrace", false, lead},
+		{"json/trace", true, raw},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ev := eval.New(pol, eval.WithNow(now), eval.WithTrace(bc.trace))
+			var res model.Result
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := ev.EvaluateInto(ctx, bc.facts, &res); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCompile measures compiling the acme policy from source.
+func BenchmarkCompile(b *testing.B) {
+	src, err := os.ReadFile("../examples/acme/acme.qual")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rules.Compile("acme.qual", string(src)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
