@@ -29,8 +29,8 @@ const DefaultMemoryBudget = 1_000_000
 
 // Evaluator evaluates one compiled policy. Create it with New.
 type Evaluator struct {
-	pol    *rules.Policy
-	now    time.Time
+	pol     *rules.Policy
+	now     time.Time
 	budget  uint
 	trace   bool
 	lenient bool
