@@ -36,10 +36,21 @@ const (
 )
 
 // Note is a secondary position that explains a diagnostic, such as the place
-// where a name was first defined.
+// where a name was first defined. Line, when set, is the source line at Pos,
+// quoted under the note.
 type Note struct {
 	Message string `json:"message"`
 	Pos     Pos    `json:"pos"`
+	Line    string `json:"line,omitempty"`
+}
+
+// NoteAt returns a note at pos that quotes its line from src (which may be nil).
+func NoteAt(src *Source, pos Pos, message string) Note {
+	n := Note{Message: message, Pos: pos}
+	if src != nil && pos.Line > 0 {
+		n.Line = cleanLine(src.Line(pos.Line))
+	}
+	return n
 }
 
 // Diagnostic is one positioned error or warning about a source file. It
@@ -60,19 +71,26 @@ type Diagnostic struct {
 func NewDiagnostic(src *Source, code Code, rng Range, format string, args ...any) *Diagnostic {
 	d := &Diagnostic{Code: code, Severity: Error, Message: fmt.Sprintf(format, args...), Range: rng}
 	if src != nil {
-		d.Line = src.Line(rng.Start.Line)
+		d.Line = cleanLine(src.Line(rng.Start.Line))
 	}
 	return d
 }
+
+// cleanLine makes a source line printable: invalid UTF-8 becomes U+FFFD.
+func cleanLine(line string) string {
+	return strings.ToValidUTF8(line, "\uFFFD")
+}
+
+// maxLineWidth is the widest source line a diagnostic quotes in full; a
+// longer line is cut to a window around the caret.
+const maxLineWidth = 160
 
 // Error renders the diagnostic with its source line and a caret.
 func (d *Diagnostic) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s[%s]: %s", d.Range.Start, d.Severity, d.Code, d.Message)
 	if d.Line != "" && d.Range.Start.Line > 0 {
-		num := fmt.Sprint(d.Range.Start.Line)
-		gutter := strings.Repeat(" ", len(num))
-		fmt.Fprintf(&b, "\n %s | %s\n %s | %s", num, d.Line, gutter, caret(d.Line, d.Range))
+		writeSnippet(&b, d.Line, d.Range)
 	}
 	if d.Suggestion != "" {
 		fmt.Fprintf(&b, "\n   = %s", d.Suggestion)
@@ -82,8 +100,51 @@ func (d *Diagnostic) Error() string {
 	}
 	for _, n := range d.Notes {
 		fmt.Fprintf(&b, "\n   = %s: %s", n.Pos, n.Message)
+		if n.Line != "" {
+			writeSnippet(&b, n.Line, Range{Start: n.Pos, End: n.Pos})
+		}
 	}
 	return b.String()
+}
+
+// writeSnippet writes the numbered source line and the caret line under it.
+func writeSnippet(b *strings.Builder, line string, rng Range) {
+	line, rng = window(line, rng)
+	num := fmt.Sprint(rng.Start.Line)
+	gutter := strings.Repeat(" ", len(num))
+	fmt.Fprintf(b, "\n %s | %s\n %s | %s", num, line, gutter, caret(line, rng))
+}
+
+// window cuts a long line to maxLineWidth characters around the range,
+// marking the cuts with "...", and shifts the range to match.
+func window(line string, rng Range) (string, Range) {
+	runes := []rune(line)
+	if len(runes) <= maxLineWidth {
+		return line, rng
+	}
+	start := rng.Start.Column - 1 - maxLineWidth/3
+	if start < 0 {
+		start = 0
+	}
+	end := start + maxLineWidth
+	if end > len(runes) {
+		end = len(runes)
+		start = end - maxLineWidth
+	}
+	out := string(runes[start:end])
+	shift := start
+	if start > 0 {
+		out = "..." + out
+		shift -= 3
+	}
+	if end < len(runes) {
+		out += "..."
+	}
+	rng.Start.Column -= shift
+	if rng.End.Line == rng.Start.Line {
+		rng.End.Column -= shift
+	}
+	return out, rng
 }
 
 // caret draws the marker line under the span of rng on line: the prefix keeps

@@ -404,10 +404,15 @@ func (s *scanner) exprBody(depth int) (int, error) {
 				last, end = roleOperand, s.off
 				continue
 			}
-			depth--
 			if len(stack) > 0 {
+				open := stack[len(stack)-1]
+				if want := closerOf(s.text[open]); want != c {
+					closeAt := s.src.PosAt(s.off)
+					return 0, s.errAt(open, open+1, CodeSyntax, "%q is never closed: a %q comes first, at %d:%d", s.text[open:open+1], string(c), closeAt.Line, closeAt.Column)
+				}
 				stack = stack[:len(stack)-1]
 			}
+			depth--
 			s.off++
 			last, end = roleOperand, s.off
 			if depth == 0 && startDepth > 0 {
@@ -488,6 +493,16 @@ func (s *scanner) exprBody(depth int) (int, error) {
 		return 0, s.errAt(at, at+1, CodeSyntax, "%q is never closed: the file ends inside this condition", s.text[at:at+1])
 	}
 	return end, nil
+}
+
+func closerOf(open byte) byte {
+	switch open {
+	case '(':
+		return ')'
+	case '[':
+		return ']'
+	}
+	return '}'
 }
 
 func (s *scanner) skipNumber() {

@@ -50,11 +50,11 @@ func Parse(name, text string) (*File, error) {
 	}
 	peek, err := lexer.Upgrade(&replay{toks: toks})
 	if err != nil {
-		return nil, syntaxError(src, err)
+		return nil, syntaxError(src, toks, err)
 	}
 	f, err := grammar.ParseFromLexer(peek)
 	if err != nil {
-		return nil, syntaxError(src, err)
+		return nil, syntaxError(src, toks, err)
 	}
 	f.Source = src
 	f.Comments = comments
@@ -74,7 +74,7 @@ func firstInvalidUTF8(s string) int {
 
 // syntaxError turns a participle error into a diagnostic that names what was
 // found and what the grammar expected there.
-func syntaxError(src *Source, err error) error {
+func syntaxError(src *Source, toks []Token, err error) error {
 	var d *Diagnostic
 	if errors.As(err, &d) {
 		return d
@@ -83,25 +83,139 @@ func syntaxError(src *Source, err error) error {
 	if !errors.As(err, &perr) {
 		return NewDiagnostic(src, CodeSyntax, src.RangeAt(0, 0), "%v", err)
 	}
-	p := perr.Position()
-	at := src.PosAt(p.Offset)
-	msg := perr.Message()
 	var ute *participle.UnexpectedTokenError
-	if errors.As(err, &ute) {
-		tok := ute.Unexpected
-		found := describeToken(tok)
-		end := at
-		end.Column += utf8.RuneCountInString(firstLine(tok.Value))
-		end.Offset += len(firstLine(tok.Value))
-		expect := expectation(ute)
-		if expect != "" {
-			msg = fmt.Sprintf("unexpected %s, expected %s", found, expect)
-		} else {
-			msg = fmt.Sprintf("unexpected %s", found)
-		}
-		return NewDiagnostic(src, CodeSyntax, Range{Start: at, End: end}, "%s", msg)
+	if !errors.As(err, &ute) {
+		at := src.PosAt(perr.Position().Offset)
+		return NewDiagnostic(src, CodeSyntax, Range{Start: at, End: at}, "%s", perr.Message())
 	}
-	return NewDiagnostic(src, CodeSyntax, Range{Start: at, End: at}, "%s", msg)
+	tok := ute.Unexpected
+	if tok.EOF() {
+		return eofError(src, toks, ute)
+	}
+	expect := expectation(ute)
+	if expect == `"}"` {
+		if better := refine(src, toks, tok.Pos.Offset); better != nil {
+			return better
+		}
+	}
+	if i := tokenAt(toks, tok.Pos.Offset); i > 1 && toks[i].Kind == TokExpr && toks[i-1].Text == "where" && toks[i-2].Text == "each" {
+		at := toks[i-1]
+		return NewDiagnostic(src, CodeSyntax, Range{Start: at.Start, End: at.End}, "each needs a list fact before where, as in: each events where .type == \"webinar\"")
+	}
+	return unexpected(src, tok, expect)
+}
+
+func unexpected(src *Source, tok lexer.Token, expect string) *Diagnostic {
+	at := src.PosAt(tok.Pos.Offset)
+	end := at
+	end.Column += utf8.RuneCountInString(firstLine(tok.Value))
+	end.Offset += len(firstLine(tok.Value))
+	msg := fmt.Sprintf("unexpected %s", describeToken(tok))
+	if expect != "" {
+		msg += ", expected " + expect
+	}
+	return NewDiagnostic(src, CodeSyntax, Range{Start: at, End: end}, "%s", msg)
+}
+
+// eofError reports a file that ends too early: at the block left open, or
+// after the last token.
+func eofError(src *Source, toks []Token, ute *participle.UnexpectedTokenError) *Diagnostic {
+	if open, keyword := unclosedBlock(toks, len(toks)-1); open >= 0 {
+		t := toks[open]
+		d := NewDiagnostic(src, CodeSyntax, Range{Start: t.Start, End: t.End}, "%q is never closed: the file ends inside this %s block", "{", keyword)
+		return d
+	}
+	at := Pos{File: src.Name, Line: 1, Column: 1}
+	if n := len(toks); n >= 2 {
+		at = toks[n-2].End
+	}
+	d := NewDiagnostic(src, CodeSyntax, Range{Start: at, End: at}, "the file ends early, expected %s", expectation(ute))
+	return d
+}
+
+// tokenAt returns the index of the token at offset, or -1.
+func tokenAt(toks []Token, offset int) int {
+	for i, t := range toks {
+		if t.Start.Offset == offset {
+			return i
+		}
+	}
+	return -1
+}
+
+// statementWords start top-level statements.
+var statementWords = map[string]bool{"policy": true, "facts": true, "let": true, "framework": true,
+	"score": true, "total": true, "classify": true, "test": true}
+
+// unclosedBlock returns the index of the innermost "{" still open before
+// token end, and the keyword of the statement it belongs to.
+func unclosedBlock(toks []Token, end int) (int, string) {
+	type open struct {
+		index   int
+		keyword string
+	}
+	var stack []open
+	keyword := ""
+	for i := 0; i < end && i < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case t.Kind == TokIdent && len(stack) == 0 && statementWords[t.Text]:
+			keyword = t.Text
+		case t.Kind == TokPunct && t.Text == "{":
+			stack = append(stack, open{i, keyword})
+		case t.Kind == TokPunct && t.Text == "}" && len(stack) > 0:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) == 0 {
+		return -1, ""
+	}
+	top := stack[len(stack)-1]
+	return top.index, top.keyword
+}
+
+// elementParsers parse one entry of a block, to explain why an entry that
+// starts a line failed: participle backs out of a failed entry and reports
+// only that it expected the block's "}".
+var elementParsers = map[string]func(*lexer.PeekingLexer) error{
+	"framework": parseElement[Criterion],
+	"score":     parseElement[Rule],
+	"classify":  parseElement[Step],
+	"facts":     parseElement[FactDecl],
+	"test":      parseElement[TestItem],
+}
+
+func parseElement[T any](peek *lexer.PeekingLexer) error {
+	p, err := participle.Build[T](participle.Lexer(definition{}))
+	if err != nil {
+		return err
+	}
+	_, err = p.ParseFromLexer(peek, participle.AllowTrailing(true))
+	return err
+}
+
+// refine re-parses the block entry at offset on its own and returns its
+// error when that points deeper than the block's "expected }".
+func refine(src *Source, toks []Token, offset int) *Diagnostic {
+	i := tokenAt(toks, offset)
+	if i < 0 {
+		return nil
+	}
+	_, keyword := unclosedBlock(toks, i)
+	parse := elementParsers[keyword]
+	if parse == nil {
+		return nil
+	}
+	peek, err := lexer.Upgrade(&replay{toks: toks, i: i})
+	if err != nil {
+		return nil
+	}
+	err = parse(peek)
+	var ute *participle.UnexpectedTokenError
+	if !errors.As(err, &ute) || ute.Unexpected.Pos.Offset <= offset || ute.Unexpected.EOF() {
+		return nil
+	}
+	return unexpected(src, ute.Unexpected, expectation(ute))
 }
 
 func firstLine(s string) string {
@@ -136,7 +250,11 @@ func expectation(u *participle.UnexpectedTokenError) string {
 		// starts no statement.
 		return "a statement (policy, facts, let, framework, score, total, classify or test)"
 	}
-	return firstExpected(strings.TrimSuffix(msg[i+len("(expected "):], ")"))
+	raw := strings.TrimSuffix(msg[i+len("(expected "):], ")")
+	if strings.HasPrefix(raw, "(<number> | Expr)") {
+		return "points: a number or an expression in parentheses, as in +10 or +(min(x, 20))"
+	}
+	return firstExpected(raw)
 }
 
 // nodeWords names the grammar's nodes for people.

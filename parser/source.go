@@ -16,9 +16,13 @@ type Pos struct {
 	Offset int    `json:"offset"`
 }
 
-// String renders the position as file:line:col.
+// String renders the position as file:line:col, or the file alone for a
+// problem with the whole file.
 func (p Pos) String() string {
-	if p.File == "" {
+	switch {
+	case p.Line == 0:
+		return p.File
+	case p.File == "":
 		return fmt.Sprintf("%d:%d", p.Line, p.Column)
 	}
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)

@@ -42,11 +42,7 @@ func Load(path string) (*Policy, error) {
 
 // LoadFile compiles a policy made of the one file at path.
 func LoadFile(path string) (*Policy, error) {
-	files, err := ReadFiles([]string{path})
-	if err != nil {
-		return nil, err
-	}
-	return CompileFiles(files)
+	return compileFiles(readFiles([]string{path}))
 }
 
 // LoadDir compiles the policy made of every .qual file in dir (not its
@@ -56,11 +52,7 @@ func LoadDir(dir string) (*Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := ReadFiles(paths)
-	if err != nil {
-		return nil, err
-	}
-	return CompileFiles(files)
+	return compileFiles(readFiles(paths))
 }
 
 // PolicyFiles lists the .qual files of dir that are not tests, sorted.
@@ -78,17 +70,45 @@ func PolicyFiles(dir string) ([]string, error) {
 		paths = append(paths, filepath.Join(dir, name))
 	}
 	if len(paths) == 0 {
-		return nil, parser.Gather([]*parser.Diagnostic{{
+		d := &parser.Diagnostic{
 			Code: CodeNoFiles, Severity: parser.Error,
-			Message: "no .qual policy files in directory " + dir,
+			Message: "no .qual policy files in this directory",
 			Range:   parser.Range{Start: parser.Pos{File: dir}},
-		}})
+		}
+		if hasPolicyBelow(dir) {
+			d.Suggestion = "its subdirectories hold .qual files: to check each of them, run qualify check " + filepath.Join(dir, "...")
+		}
+		return nil, parser.Gather([]*parser.Diagnostic{d})
 	}
 	return paths, nil
 }
 
+// hasPolicyBelow reports whether a directory under dir holds .qual files.
+func hasPolicyBelow(dir string) bool {
+	found := false
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Dir(path) != dir && strings.HasSuffix(path, ".qual") && !isTestFile(path) {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
 // ReadFiles reads the files at paths, refusing any over parser.MaxFileSize.
+// The error lists every file that could not be read.
 func ReadFiles(paths []string) ([]SourceFile, error) {
+	files, diags := readFiles(paths)
+	if len(diags) > 0 {
+		return nil, parser.Gather(diags)
+	}
+	return files, nil
+}
+
+// readFiles reads what it can and reports the rest, so that a file that
+// cannot be read does not hide the errors of the others.
+func readFiles(paths []string) ([]SourceFile, []*parser.Diagnostic) {
 	var files []SourceFile
 	var diags []*parser.Diagnostic
 	for _, p := range paths {
@@ -106,10 +126,7 @@ func ReadFiles(paths []string) ([]SourceFile, error) {
 		}
 		files = append(files, SourceFile{Name: p, Text: string(b)})
 	}
-	if len(diags) > 0 {
-		return nil, parser.Gather(diags)
-	}
-	return files, nil
+	return files, diags
 }
 
 func fileDiag(path string, err error) *parser.Diagnostic {
@@ -118,7 +135,7 @@ func fileDiag(path string, err error) *parser.Diagnostic {
 		msg = pe.Err.Error()
 	}
 	return &parser.Diagnostic{Code: parser.CodeFile, Severity: parser.Error,
-		Message: "cannot read " + path + ": " + msg, Range: parser.Range{Start: parser.Pos{File: path}}}
+		Message: "cannot read this file: " + msg, Range: parser.Range{Start: parser.Pos{File: path}}}
 }
 
 func fileError(path string, err error) error {
@@ -195,7 +212,16 @@ var reserved = map[string]string{
 // CompileFiles compiles a policy made of several files. Files named
 // *_test.qual are not part of a policy and are refused.
 func CompileFiles(files []SourceFile) (*Policy, error) {
+	return compileFiles(files, nil)
+}
+
+// compileFiles compiles files; diags are problems already found reading
+// them. Syntax errors stop compilation after every file is parsed: names
+// defined in a file that does not parse would otherwise show up as unknown
+// in the others.
+func compileFiles(files []SourceFile, diags []*parser.Diagnostic) (*Policy, error) {
 	c := &compiler{
+		diags:     diags,
 		pol:       &Policy{Names: map[string]parser.Pos{}},
 		env:       types.Map{},
 		names:     map[string]*decl{},
@@ -215,8 +241,10 @@ func CompileFiles(files []SourceFile) (*Policy, error) {
 		c.pol.Files = append(c.pol.Files, pf)
 	}
 	c.pol.Hash = "sha256:" + hex.EncodeToString(h.Sum(nil))
-	syntaxOK := len(c.diags) == 0
-	c.declare(syntaxOK)
+	if len(c.diags) > 0 {
+		return nil, parser.Gather(c.diags)
+	}
+	c.declare(true)
 	c.compileConditions()
 	if err := parser.Gather(c.diags); err != nil {
 		return nil, err
@@ -252,7 +280,7 @@ func (c *compiler) declare(syntaxOK bool) {
 		case *parser.PolicyStmt:
 			if policyAt != nil {
 				c.diag(u.src, CodeDuplicatePolicy, s.Name.Range(), "a policy has one policy statement; this is a second").
-					Notes = []parser.Note{{Message: "the first is here", Pos: parser.ToPos(policyAt.Pos)}}
+					Notes = []parser.Note{c.note(parser.ToPos(policyAt.Pos), "the first is here")}
 				return
 			}
 			policyAt, policyUnit = s, u
@@ -273,7 +301,12 @@ func (c *compiler) declare(syntaxOK bool) {
 	})
 	if policyAt == nil && len(c.units) > 0 && syntaxOK {
 		u := c.units[0]
-		c.diag(u.src, CodeNoPolicy, u.src.RangeAt(0, 0), "the policy has no policy statement").
+		at := u.src.RangeAt(0, 0)
+		if len(u.file.Stmts) > 0 {
+			p := u.file.Stmts[0].Start()
+			at = parser.Range{Start: p, End: p}
+		}
+		c.diag(u.src, CodeNoPolicy, at, "the policy has no policy statement").
 			Suggestion = `add a line such as: policy "my-policy" version "1"`
 	}
 	_ = policyUnit
@@ -298,7 +331,7 @@ func (c *compiler) declare(syntaxOK bool) {
 		switch s := s.(type) {
 		case *parser.LetStmt:
 			l := &Let{Name: s.Name.Text, Index: len(c.pol.Lets), At: posString(u.rel, parser.ToPos(s.Pos)), Pos: parser.ToPos(s.Pos)}
-			if c.declareName(u, l.Name, declLet, l.Index, l.Pos, s.Name.Range()) {
+			if c.declareName(u, l.Name, declLet, l.Index, s.Name.Range().Start, s.Name.Range()) {
 				c.pol.Lets = append(c.pol.Lets, l)
 				c.lets = append(c.lets, pendingLet{u: u, s: s, let: l})
 			}
@@ -312,7 +345,7 @@ func (c *compiler) declare(syntaxOK bool) {
 		case *parser.TotalStmt:
 			if totalAt != nil {
 				c.diag(u.src, CodeDuplicate, spanOfKeyword(s.Pos, "total"), "total is declared twice").
-					Notes = []parser.Note{{Message: "first declared here", Pos: parser.ToPos(totalAt.Pos)}}
+					Notes = []parser.Note{c.note(parser.ToPos(totalAt.Pos), "first declared here")}
 				return
 			}
 			totalAt = s
@@ -353,7 +386,7 @@ func (c *compiler) declareName(u *unit, name string, kind declKind, index int, p
 			return false
 		}
 		d := c.diag(u.src, CodeDuplicate, rng, "%s is already defined as a %s", name, prev.kind)
-		d.Notes = []parser.Note{{Message: "first defined here", Pos: prev.pos}}
+		d.Notes = []parser.Note{c.note(prev.pos, "first defined here")}
 		return false
 	}
 	if u == nil {
@@ -361,13 +394,21 @@ func (c *compiler) declareName(u *unit, name string, kind declKind, index int, p
 			// A fact root with a reserved name: report it at the fact.
 			n := c.schema.Root.Child(name)
 			src := c.sourceOf(n.Pos.File)
-			c.diag(src, CodeReserved, parser.Range{Start: n.Pos, End: n.Pos}, "%q is reserved (%s) and cannot name a fact", name, why)
+			end := n.Pos
+			end.Column += len(name)
+			end.Offset += len(name)
+			c.diag(src, CodeReserved, parser.Range{Start: n.Pos, End: end}, "%q is reserved (%s) and cannot name a fact", name, why)
 			return false
 		}
 	}
 	c.names[name] = &decl{kind: kind, index: index, pos: pos}
 	c.pol.Names[name] = pos
 	return true
+}
+
+// note returns a note at pos that quotes its source line.
+func (c *compiler) note(pos parser.Pos, msg string) parser.Note {
+	return parser.NoteAt(c.sourceOf(pos.File), pos, msg)
 }
 
 func (c *compiler) sourceOf(file string) *parser.Source {
@@ -381,7 +422,7 @@ func (c *compiler) sourceOf(file string) *parser.Source {
 
 func (c *compiler) declareFramework(u *unit, s *parser.FrameworkStmt) {
 	f := &Framework{Name: s.Name.Text, Index: len(c.pol.Frameworks), At: posString(u.rel, parser.ToPos(s.Pos)), Pos: parser.ToPos(s.Pos)}
-	if !c.declareName(u, f.Name, declFramework, f.Index, f.Pos, s.Name.Range()) {
+	if !c.declareName(u, f.Name, declFramework, f.Index, s.Name.Range().Start, s.Name.Range()) {
 		return
 	}
 	pending := pendingFramework{u: u, s: s, fw: f}
@@ -391,7 +432,7 @@ func (c *compiler) declareFramework(u *unit, s *parser.FrameworkStmt) {
 		name := cr.Name.Text
 		if prev, ok := seen[name]; ok {
 			c.diag(u.src, CodeDuplicate, cr.Name.Range(), "criterion %s is defined twice in %s", name, f.Name).
-				Notes = []parser.Note{{Message: "first defined here", Pos: prev}}
+				Notes = []parser.Note{c.note(prev, "first defined here")}
 			continue
 		}
 		if _, ok := fwType[name]; ok {
@@ -420,23 +461,38 @@ func (c *compiler) declareFramework(u *unit, s *parser.FrameworkStmt) {
 				missing = append(missing, name)
 			}
 		}
+		named := std
+		if f.Name != std {
+			named = f.Name + " (the standard framework " + std + ")"
+		}
+		why := fmt.Sprintf("%s is a standard framework; its criteria are %s. Give a custom checklist another name", std, strings.Join(crit, ", "))
+		// A misspelt criterion is one extra and one missing: report it once,
+		// as the extra one with the missing name as the suggestion.
+		suggested := map[string]bool{}
 		for _, cr := range s.Criteria {
-			if !want[cr.Name.Text] {
-				var free []string
-				for _, name := range missing {
-					free = append(free, name)
-				}
-				if len(free) == 0 {
-					free = crit
-				}
-				d := c.diag(u.src, CodeExtraCriterion, cr.Name.Range(), "%s has no criterion %q", std, cr.Name.Text)
-				d.Suggestion = didYouMean(cr.Name.Text, free)
-				d.Why = fmt.Sprintf("%s is a standard framework; its criteria are %s. Use another name for a custom checklist", std, strings.Join(crit, ", "))
+			if want[cr.Name.Text] {
+				continue
+			}
+			free := missing
+			if len(free) == 0 {
+				free = crit
+			}
+			d := c.diag(u.src, CodeExtraCriterion, cr.Name.Range(), "%s has no criterion %q", named, cr.Name.Text)
+			if sug := suggest(cr.Name.Text, free); sug != "" {
+				d.Suggestion = fmt.Sprintf("did you mean %q?", sug)
+				suggested[sug] = true
+			}
+			d.Why = why
+		}
+		var unsuggested []string
+		for _, name := range missing {
+			if !suggested[name] {
+				unsuggested = append(unsuggested, name)
 			}
 		}
-		if len(missing) > 0 {
-			d := c.diag(u.src, CodeMissingCriteria, s.Name.Range(), "%s is missing %s %s", std, pluralWord(len(missing), "criterion", "criteria"), strings.Join(missing, ", "))
-			d.Why = fmt.Sprintf("%s is a standard framework; its criteria are %s. Use another name for a custom checklist", std, strings.Join(crit, ", "))
+		if len(unsuggested) > 0 {
+			d := c.diag(u.src, CodeMissingCriteria, s.Name.Range(), "%s is missing %s %s", named, pluralWord(len(unsuggested), "criterion", "criteria"), strings.Join(unsuggested, ", "))
+			d.Why = why
 		}
 	}
 	if len(s.Criteria) == 0 {
@@ -466,7 +522,7 @@ func (c *compiler) declareGroup(u *unit, s *parser.ScoreStmt) *Group {
 	}
 	if prev := c.pol.Group(g.Name); prev != nil {
 		c.diag(u.src, CodeDuplicate, s.Name.Range(), "score group %s is defined twice", g.Name).
-			Notes = []parser.Note{{Message: "first defined here", Pos: prev.Pos}}
+			Notes = []parser.Note{c.note(prev.Pos, "first defined here")}
 		return nil
 	}
 	g.Clamp = c.clamps(u, s.Clamps)
@@ -476,7 +532,7 @@ func (c *compiler) declareGroup(u *unit, s *parser.ScoreStmt) *Group {
 		label := r.Label.Value()
 		if prev, ok := labels[label]; ok {
 			c.diag(u.src, CodeDuplicate, r.Label.Range(), "rule %q is defined twice in group %s", label, g.Name).
-				Notes = []parser.Note{{Message: "first defined here", Pos: prev}}
+				Notes = []parser.Note{c.note(prev, "first defined here")}
 			continue
 		}
 		labels[label] = parser.ToPos(r.Pos)
@@ -499,14 +555,14 @@ func (c *compiler) clamps(u *unit, cs []*parser.Clamp) Clamp {
 		case "max":
 			if maxAt != nil {
 				c.diag(u.src, CodeClamp, spanOfKeyword(cl.Pos, "max"), "max is given twice").
-					Notes = []parser.Note{{Message: "first given here", Pos: parser.ToPos(maxAt.Pos)}}
+					Notes = []parser.Note{c.note(parser.ToPos(maxAt.Pos), "first given here")}
 				continue
 			}
 			maxAt, out.Max = cl, &v
 		case "min":
 			if minAt != nil {
 				c.diag(u.src, CodeClamp, spanOfKeyword(cl.Pos, "min"), "min is given twice").
-					Notes = []parser.Note{{Message: "first given here", Pos: parser.ToPos(minAt.Pos)}}
+					Notes = []parser.Note{c.note(parser.ToPos(minAt.Pos), "first given here")}
 				continue
 			}
 			minAt, out.Min = cl, &v
@@ -514,23 +570,28 @@ func (c *compiler) clamps(u *unit, cs []*parser.Clamp) Clamp {
 	}
 	if out.Min != nil && out.Max != nil && *out.Min > *out.Max {
 		c.diag(u.src, CodeClamp, minAt.Value.Range(), "min %s is above max %s", minAt.Value.Text(), maxAt.Value.Text()).
-			Notes = []parser.Note{{Message: "max is given here", Pos: parser.ToPos(maxAt.Pos)}}
+			Notes = []parser.Note{c.note(parser.ToPos(maxAt.Pos), "max is given here")}
 	}
 	return out
 }
 
 func (c *compiler) declareLadder(u *unit, s *parser.ClassifyStmt) bool {
 	l := &Ladder{Name: s.Name.Text, Index: len(c.pol.Ladders), At: posString(u.rel, parser.ToPos(s.Pos)), Pos: parser.ToPos(s.Pos)}
-	if !c.declareName(u, l.Name, declLadder, l.Index, l.Pos, s.Name.Range()) {
+	if !c.declareName(u, l.Name, declLadder, l.Index, s.Name.Range().Start, s.Name.Range()) {
 		return false
 	}
 	pending := pendingLadder{u: u, l: l}
 	for i, st := range s.Steps {
 		label := st.Label.Value()
+		if st.Label.Quoted == nil && (label == "because" || label == "when") {
+			c.diag(u.src, parser.CodeSyntax, st.Label.Range(), "%s needs what follows it: because \"REASON\", when CONDITION", label).
+				Why = "a step is LABEL [when CONDITION] [because \"REASON\"]; here the word stands where a label should"
+			continue
+		}
 		if st.When == nil && i < len(s.Steps)-1 {
 			d := c.diag(u.src, CodeFallbackNotLast, st.Label.Range(), "fallback step %s has no condition but is not the last step of %s", label, l.Name)
 			d.Why = "the first step that holds wins, so the steps after a fallback could never be reached"
-			d.Notes = []parser.Note{{Message: "this step is never reached", Pos: parser.ToPos(s.Steps[i+1].Pos)}}
+			d.Notes = []parser.Note{c.note(parser.ToPos(s.Steps[i+1].Pos), "this step is never reached")}
 		}
 		step := &Step{Label: label, At: posString(u.rel, parser.ToPos(st.Pos)), Pos: parser.ToPos(st.Pos)}
 		if st.Because != nil {

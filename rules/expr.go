@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -172,30 +173,35 @@ func (c *compiler) compileEach(u *unit, pr *parser.Rule, sc scope) (*Each, types
 		return nil, nil
 	}
 	each.List = listRef
+	var limitAt, halflifeAt *parser.EachOption
 	for _, opt := range pr.Options {
 		switch {
 		case opt.Limit != nil:
-			v := opt.Limit.Float()
-			if each.Limit != 0 {
-				c.diag(u.src, CodeEachOption, opt.Limit.Range(), "limit is given twice")
+			if limitAt != nil {
+				c.diag(u.src, CodeEachOption, spanOfKeyword(opt.Pos, "limit"), "limit is given twice").
+					Notes = []parser.Note{c.note(parser.ToPos(limitAt.Pos), "first given here")}
 				continue
 			}
+			limitAt = opt
+			v := opt.Limit.Float()
 			if v < 1 || v != float64(int(v)) || v > 1e9 {
 				c.diag(u.src, CodeEachOption, opt.Limit.Range(), "limit must be a whole number of at least 1, not %s", opt.Limit.Text())
 				continue
 			}
 			each.Limit = int(v)
 		case opt.Halflife != nil:
-			d, ok := opt.Halflife.Value()
-			if each.Halflife != 0 {
-				c.diag(u.src, CodeEachOption, opt.Halflife.Range(), "halflife is given twice")
+			if halflifeAt != nil {
+				c.diag(u.src, CodeEachOption, spanOfKeyword(opt.Pos, "halflife"), "halflife is given twice").
+					Notes = []parser.Note{c.note(parser.ToPos(halflifeAt.Pos), "first given here")}
 				continue
 			}
+			halflifeAt = opt
+			d, ok := opt.Halflife.Value()
 			if !ok || d <= 0 {
 				c.diag(u.src, CodeEachOption, opt.Halflife.Range(), "halflife must be a duration above zero, such as 30d")
 				continue
 			}
-			if elem != nil && !elem.Event && !(elem.Kind == model.KindObject) {
+			if elem != nil && !elem.Event && elem.Kind != model.KindObject {
 				d := c.diag(u.src, CodeHalflife, opt.Halflife.Range(), "halflife needs elements with a time: %s is a list<%s>", pr.Each.Text, elem)
 				d.Why = "an element's age is measured from its at field; declare the list as list<event>"
 				continue
@@ -400,27 +406,56 @@ func (c *compiler) exprError(u *unit, cond *Cond, code parser.Code, err error, s
 	if to > textLen {
 		to = textLen
 	}
-	msg = cleanExprMessage(msg)
-	if code == parser.CodeSyntax {
-		what := "condition"
-		if cond.want == wantNumber || cond.want == wantNumberList {
-			what = "points"
-		}
-		msg = "syntax error in " + what + ": " + msg
-		if strings.Contains(cond.expr.Text, "#") {
-			suggestion = "a '#' followed by a space after a comma, an opening bracket or an operator is read as expr's element pointer; put a comment after the end of the expression or on its own line"
-		}
-	}
-	if strings.Contains(msg, "exceeds maximum allowed nodes") {
+	rng := parser.Range{Start: cond.PosAt(from), End: cond.PosAt(to)}
+	why := ""
+	switch {
+	case strings.Contains(msg, "exceeds maximum allowed nodes"):
 		code = CodeTooComplex
 		msg = fmt.Sprintf("expression is too large (more than %d nodes)", MaxNodes)
+		rng = parser.Range{Start: cond.PosAt(cond.prefix), End: cond.PosAt(cond.prefix + 1)}
+	case code == CodeType && cond.want == wantList && strings.HasPrefix(msg, "predicate should return boolean"):
+		code = CodeNotBool
+		got := strings.TrimSuffix(strings.TrimPrefix(msg, "predicate should return boolean (got "), ")")
+		msg = "the where condition must be true or false, but this is " + article(languageType(got))
+		rng = cond.Range()
+	case code == parser.CodeSyntax:
+		msg, suggestion = syntaxMessage(cond, cleanExprMessage(msg), suggestion)
+	default:
+		msg = cleanExprMessage(msg)
 	}
-	d := c.diag(u.src, code, parser.Range{Start: cond.PosAt(from), End: cond.PosAt(to)}, "%s", msg)
+	d := c.diag(u.src, code, rng, "%s", msg)
 	d.Suggestion = suggestion
+	if why == "" {
+		why = continuationWhy(cond, rng.Start.Line)
+	}
+	d.Why = why
 }
+
+// syntaxMessage words a syntax error inside an expression.
+func syntaxMessage(cond *Cond, msg, suggestion string) (string, string) {
+	what := "condition"
+	if cond.want == wantNumber || cond.want == wantNumberList {
+		what = "points"
+	}
+	switch {
+	case msg == `unexpected "="`:
+		suggestion = "use == to compare; = is not an operator"
+	case strings.Contains(msg, "unexpected EOF"):
+		msg = "the " + what + " ends too early: something is missing at its end"
+		return "syntax error in " + what + ": " + strings.TrimPrefix(msg, "the "+what+" "), suggestion
+	}
+	if suggestion == "" && strings.Contains(cond.expr.Text, "#") {
+		suggestion = "a '#' followed by a space after a comma, an opening bracket or an operator is read as expr's element pointer; put a comment after the end of the expression or on its own line"
+	}
+	return "syntax error in " + what + ": " + msg, suggestion
+}
+
+var exprToken = regexp.MustCompile(`unexpected token \w+\("((?:[^"\\]|\\.)*)"\)`)
 
 // cleanExprMessage makes expr's messages read as the language's.
 func cleanExprMessage(msg string) string {
+	msg = exprToken.ReplaceAllString(msg, `unexpected "$1"`)
+	msg = strings.ReplaceAll(msg, "unexpected token EOF", "unexpected EOF")
 	msg = strings.ReplaceAll(msg, "__each__", "the list")
 	msg = strings.ReplaceAll(msg, "float64", "number")
 	msg = strings.ReplaceAll(msg, "map[string]interface {}", "object")
@@ -429,6 +464,57 @@ func cleanExprMessage(msg string) string {
 	msg = strings.ReplaceAll(msg, "time.Time", "time")
 	msg = strings.ReplaceAll(msg, "time.Duration", "duration")
 	return msg
+}
+
+// languageType names a Go type as the language does.
+func languageType(goType string) string {
+	switch goType {
+	case "float64", "float32":
+		return "number"
+	case "int", "int64":
+		return "int"
+	case "string", "bool":
+		return goType
+	case "time.Time":
+		return "time"
+	case "time.Duration":
+		return "duration"
+	case "[]interface {}":
+		return "list"
+	case "map[string]interface {}":
+		return "object"
+	}
+	return goType
+}
+
+// continuationWhy explains an error on a line a condition continues onto
+// because the line before ends in an operator: the user may not have meant
+// the two lines to be one condition.
+func continuationWhy(cond *Cond, line int) string {
+	start := cond.expr.Pos.Line
+	if line <= start {
+		return ""
+	}
+	lines := strings.Split(cond.expr.Text, "\n")
+	i := line - start - 1
+	if i < 0 || i >= len(lines) {
+		return ""
+	}
+	depth := 0
+	for _, l := range lines[:i+1] {
+		depth += strings.Count(l, "(") + strings.Count(l, "[") + strings.Count(l, "{")
+		depth -= strings.Count(l, ")") + strings.Count(l, "]") + strings.Count(l, "}")
+	}
+	if depth > 0 {
+		return ""
+	}
+	prev := strings.TrimRight(lines[i], " \t\r")
+	for _, op := range []string{"&&", "||", "??", "and", "or", "in", "+", "-", "*", "/", "==", "!=", ">=", "<=", ">", "<", "?", ":"} {
+		if strings.HasSuffix(prev, op) {
+			return fmt.Sprintf("line %d continues the condition of line %d, because that line ends in %q", line, line-1, op)
+		}
+	}
+	return ""
 }
 
 // split breaks a boolean expression at its top-level and, or and not.
@@ -486,7 +572,10 @@ func (r *resolver) errorAt(code parser.Code, loc file.Location, format string, a
 	if to <= loc.From {
 		to = loc.From + 1
 	}
-	return r.c.diag(r.u.src, code, parser.Range{Start: r.cond.PosAt(loc.From), End: r.cond.PosAt(to)}, format, args...)
+	rng := parser.Range{Start: r.cond.PosAt(loc.From), End: r.cond.PosAt(to)}
+	d := r.c.diag(r.u.src, code, rng, format, args...)
+	d.Why = continuationWhy(r.cond, rng.Start.Line)
+	return d
 }
 
 // record adds a read to the condition and, unless guarded, to the leaf's needs.
@@ -671,6 +760,15 @@ func (r *resolver) call(x *ast.CallNode, guarded bool) {
 			r.errorAt(CodeHelperArgs, id.Location(), "%s takes %s; it was given %d %s", id.Value, what, len(x.Arguments), pluralWord(len(x.Arguments), "argument", "arguments"))
 			return
 		}
+		if id.Value == "within" {
+			if str, ok := x.Arguments[1].(*ast.StringNode); ok {
+				if d, ok := parser.ParseDuration(str.Value); !ok || d < 0 {
+					e := r.errorAt(parser.CodeLiteral, str.Location(), "invalid duration %q", str.Value)
+					e.Suggestion = `write a whole number and a unit: ms, s, m, h, d (days) or w (weeks), as in "30d"`
+					return
+				}
+			}
+		}
 		now := &ast.IdentifierNode{Value: "now"}
 		now.SetLocation(x.Location())
 		x.Arguments = append(x.Arguments, now)
@@ -688,14 +786,16 @@ func (r *resolver) call(x *ast.CallNode, guarded bool) {
 				for name := range r.cfg.Builtins {
 					names = append(names, name)
 				}
+				if r.cfg.Disabled[id.Value] {
+					d := r.errorAt(CodeUnknownName, id.Location(), "%s() is not available in conditions", id.Value)
+					d.Why = "repeat() can allocate without bound"
+					if id.Value == "now" {
+						d.Why = "results must not depend on the clock; use now, without parentheses: the evaluation time"
+					}
+					return
+				}
 				d := r.errorAt(CodeUnknownName, id.Location(), "unknown function %s", id.Value)
 				d.Suggestion = didYouMean(id.Value, names)
-				if r.cfg.Disabled[id.Value] {
-					d.Suggestion = id.Value + "() is not available in conditions"
-					if id.Value == "now" {
-						d.Suggestion = "use now, without parentheses: the evaluation time"
-					}
-				}
 				return
 			}
 		}
@@ -737,8 +837,12 @@ func (r *resolver) ident(id *ast.IdentifierNode, segs []segment, guarded bool) {
 			r.dynamicFact(name, segs, guarded)
 			return
 		}
-		r.unknown(name, loc, segs)
+		r.unknown(name, chainSpan(loc, segs), segs)
 		return
+	}
+	// Errors about what the name is underline the name and its members.
+	if len(segs) > 0 {
+		loc = file.Location{From: loc.From, To: segs[0].loc.To}
 	}
 	switch d.kind {
 	case declFact:
@@ -782,10 +886,18 @@ func (r *resolver) ident(id *ast.IdentifierNode, segs []segment, guarded bool) {
 	}
 }
 
+// chainSpan is the location of a name and all its members.
+func chainSpan(loc file.Location, segs []segment) file.Location {
+	if len(segs) > 0 {
+		loc.To = segs[len(segs)-1].loc.To
+	}
+	return loc
+}
+
 // later reports a read of something evaluated after the reader, naming both places.
 func (r *resolver) later(loc file.Location, name string, defined parser.Pos, format string, args ...any) {
 	d := r.errorAt(CodeDefinedLater, loc, format, args...)
-	d.Notes = []parser.Note{{Message: name + " is defined here", Pos: defined}}
+	d.Notes = []parser.Note{r.c.note(defined, name+" is defined here")}
 }
 
 func (r *resolver) qualifiedName(id *ast.IdentifierNode, segs []segment) {
@@ -802,6 +914,15 @@ func (r *resolver) qualifiedName(id *ast.IdentifierNode, segs []segment) {
 			return
 		}
 		names = append(names, cr.Name)
+	}
+	if g, ok := r.c.names[id.Value]; ok || id.Value == "score" || id.Value == "now" {
+		what := "it"
+		if ok {
+			what = "a " + g.kind.String()
+		}
+		d := r.errorAt(CodeUnknownName, chainSpan(id.Location(), segs), "the qualified condition of %s cannot read %s (%s)", fw.Name, id.Value, what)
+		d.Why = "qualified when sees only met, unmet, unknown, total and " + fw.Name + "'s criteria; to use " + id.Value + ", make it a criterion of " + fw.Name + " or test it in a ladder"
+		return
 	}
 	d := r.errorAt(CodeUnknownName, id.Location(), "unknown name %s in the qualified condition of %s", id.Value, fw.Name)
 	d.Suggestion = didYouMean(id.Value, names)
@@ -831,19 +952,25 @@ func (r *resolver) score(loc file.Location, segs []segment) {
 			return
 		}
 	}
+	span := file.Location{From: loc.From, To: segs[0].loc.To}
 	switch {
 	case r.sc.phase < phaseGroup:
-		r.errorAt(CodeDefinedLater, loc, "score groups are evaluated after lets and frameworks, so score.%s cannot be read here", name)
+		d := r.errorAt(CodeDefinedLater, span, "score groups are evaluated after lets and frameworks, so score.%s cannot be read here", name)
+		if g != nil {
+			d.Notes = []parser.Note{r.c.note(g.Pos, "group "+name+" is defined here")}
+		}
 		return
 	case r.sc.phase == phaseGroup && g == nil:
-		d := r.errorAt(CodeDefinedLater, loc, "score.total is the sum of all the groups, known only after them; only ladders can read it")
-		_ = d
+		d := r.errorAt(CodeDefinedLater, span, "score.total is the sum of all the groups, known only after them; only ladders can read it")
+		last := r.c.pol.Groups[len(r.c.pol.Groups)-1]
+		d.Notes = []parser.Note{r.c.note(last.Pos, "the last group, after which score.total is known")}
 		return
 	case r.sc.phase == phaseGroup && g.Index == r.sc.index:
-		r.errorAt(CodeDefinedLater, loc, "a rule of group %s cannot read score.%s, the sum it is part of", name, name)
+		d := r.errorAt(CodeDefinedLater, span, "a rule of group %s cannot read score.%s, the sum it is part of", name, name)
+		d.Notes = []parser.Note{r.c.note(g.Pos, "group "+name+" starts here")}
 		return
 	case r.sc.phase == phaseGroup && g.Index > r.sc.index:
-		r.later(loc, "score."+name, g.Pos, "group %s reads score.%s, which is computed later; groups are evaluated in the order written", r.c.pol.Groups[r.sc.index].Name, name)
+		r.later(span, "score."+name, g.Pos, "group %s reads score.%s, which is computed later; groups are evaluated in the order written", r.c.pol.Groups[r.sc.index].Name, name)
 		return
 	}
 	idx := -1

@@ -60,7 +60,9 @@ func TestCompile_forwardReferenceNamesBothPlaces(t *testing.T) {
 	assert.Equal(t, `p.qual:8:9: error[E203]: let x reads y, which is defined later; lets are evaluated in the order written
  8 | let x = y
    |         ^
-   = p.qual:9:1: y is defined here
+   = p.qual:9:5: y is defined here
+ 9 | let y = a > 1
+   |     ^
 
 1 error`, err.Error())
 }
@@ -81,7 +83,8 @@ func TestCompile_standardFrameworks(t *testing.T) {
 		{"complete BANT", "framework BANT {\n" + crit("budget", "authority", "need", "timeline") + "}", nil},
 		{"BANT missing one", "framework BANT {\n" + crit("budget", "authority", "need") + "}", []string{"E220"}},
 		{"BANT with extra", "framework BANT {\n" + crit("budget", "authority", "need", "timeline", "vibes") + "}", []string{"E221"}},
-		{"BANT misspelt", "framework BANT {\n" + crit("budget", "authority", "need", "timelin") + "}", []string{"E220", "E221"}},
+		{"BANT misspelt", "framework BANT {\n" + crit("budget", "authority", "need", "timelin") + "}", []string{"E221"}},
+		{"BANT misspelt and missing", "framework BANT {\n" + crit("budget", "authority", "timelin") + "}", []string{"E220", "E221"}},
 		{"lower-case name is still BANT", "framework bant {\n" + crit("budget") + "}", []string{"E220"}},
 		{"complete MEDDPICC", "framework MEDDPICC {\n" + crit("metrics", "economic_buyer", "decision_criteria", "decision_process", "paper_process", "identify_pain", "champion", "competition") + "}", nil},
 		{"complete GPCTBA_CI", "framework GPCTBA_CI {\n" + crit("goals", "plans", "challenges", "timeline", "budget", "authority", "negative_consequences", "positive_implications") + "}", nil},
@@ -119,15 +122,30 @@ func TestCompile_gathersErrorsOfAllFiles(t *testing.T) {
 	_, err := rules.CompileFiles([]rules.SourceFile{
 		{Name: "b.qual", Text: "let y = nope\nclassify stage {\n  any\n}\n"},
 		{Name: "a.qual", Text: "policy \"p\"\nlet x = missing_too\nfacts {\n  n int\n}\n"},
-		{Name: "c.qual", Text: "score g {\n  +1 when\n}"},
+		{Name: "c.qual", Text: "score g {\n  +1 \"x\" when n > \"1\"\n}"},
 	})
 	ds := parser.Diagnostics(err)
 	var got []string
 	for _, d := range ds {
 		got = append(got, d.Range.Start.String()+" "+string(d.Code))
 	}
-	assert.Equal(t, []string{"a.qual:2:9 E201", "b.qual:1:9 E201", "c.qual:2:10 E100"}, got)
+	assert.Equal(t, []string{"a.qual:2:9 E201", "b.qual:1:9 E201", "c.qual:2:17 E210"}, got)
 	assert.True(t, strings.HasSuffix(err.Error(), "\n\n3 errors"))
+}
+
+func TestCompile_syntaxErrorsOfAllFilesComeFirst(t *testing.T) {
+	// Names defined in a file that does not parse would look unknown in the
+	// others, so a policy with syntax errors reports those alone.
+	_, err := rules.CompileFiles([]rules.SourceFile{
+		{Name: "a.qual", Text: "policy \"p\"\nlet x = warm\nclassify stage {\n  any\n}\n"},
+		{Name: "b.qual", Text: "let warm = true\nscor x"},
+		{Name: "c.qual", Text: "score g {\n  +1 when\n}"},
+	})
+	var got []string
+	for _, d := range parser.Diagnostics(err) {
+		got = append(got, d.Range.Start.String()+" "+string(d.Code))
+	}
+	assert.Equal(t, []string{"b.qual:2:1 E100", "c.qual:2:10 E100"}, got)
 }
 
 func TestLoadDir_multiFilePolicy(t *testing.T) {
@@ -166,7 +184,7 @@ func TestLoad_errors(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "only_test.qual"), []byte("# tests\n"), 0o644))
 	_, err = rules.LoadDir(dir)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "no .qual policy files in directory")
+	assert.Contains(t, err.Error(), "no .qual policy files in this directory")
 }
 
 func TestCompile_typesOfLets(t *testing.T) {

@@ -31,6 +31,8 @@ func (t *Type) String() string {
 		return "list<" + t.Elem.String() + ">"
 	case t.Event:
 		return "event"
+	case t.Kind == model.KindMissing:
+		return "any"
 	}
 	return t.Kind.String()
 }
@@ -64,8 +66,10 @@ func (t *Type) exprType() types.Type {
 		return types.TypeOf(time.Duration(0))
 	case model.KindList:
 		return types.Array(t.Elem.exprType())
+	case model.KindObject:
+		return eventFields
 	}
-	return eventFields
+	return types.Any
 }
 
 // typeNames are the scalar type names of the facts block.
@@ -141,7 +145,9 @@ func newSchema() *Schema {
 func (c *compiler) declareFact(s *Schema, src *parser.Source, d *parser.FactDecl) {
 	typ := c.resolveType(src, d.Type)
 	if typ == nil {
-		return
+		// The type is reported; declare the fact anyway, as any, so that
+		// conditions reading it do not also call it unknown.
+		typ = &Type{Kind: model.KindMissing}
 	}
 	segs := strings.Split(d.Path.Text, ".")
 	node := s.Root
@@ -165,15 +171,15 @@ func (c *compiler) declareFact(s *Schema, src *parser.Source, d *parser.FactDecl
 		switch {
 		case last && !child.IsObject():
 			c.diag(src, CodeDuplicate, d.Path.Range(), "fact %s is declared twice", path).
-				Notes = []parser.Note{{Message: "first declared here", Pos: child.Pos}}
+				Notes = []parser.Note{c.note(child.Pos, "first declared here")}
 			return
 		case last:
 			c.diag(src, CodeFactShape, d.Path.Range(), "fact %s is declared as %s, but other facts are declared inside it (%s)", path, typ, child.Children[0].Path).
-				Notes = []parser.Note{{Message: child.Children[0].Path + " is declared here", Pos: child.Children[0].Pos}}
+				Notes = []parser.Note{c.note(child.Children[0].Pos, child.Children[0].Path+" is declared here")}
 			return
 		case !child.IsObject():
 			c.diag(src, CodeFactShape, d.Path.Range(), "fact %s is declared inside %s, which is declared as %s", d.Path.Text, path, child.Type).
-				Notes = []parser.Note{{Message: path + " is declared here", Pos: child.Pos}}
+				Notes = []parser.Note{c.note(child.Pos, path+" is declared here")}
 			return
 		}
 		node = child

@@ -22,8 +22,13 @@ func suggest(name string, candidates []string) string {
 	if best == "" {
 		return ""
 	}
-	limit := len(name) / 3
-	if limit < 2 {
+	// Allow one edit in a short name, two in a longer one, and a third of
+	// the letters beyond that.
+	limit := 1
+	switch n := len([]rune(name)); {
+	case n > 9:
+		limit = n / 3
+	case n > 4:
 		limit = 2
 	}
 	if bestDist > limit {
