@@ -1,10 +1,18 @@
 // Package eval evaluates a compiled policy against the facts of a lead and
 // produces a model.Result: group scores, framework results, ladder labels,
-// the facts that were missing and the explanation trace.
+// the facts that were missing and the explanation trace. It also scores
+// many leads at once (Batch).
 //
 // An Evaluator is safe for concurrent use. It never panics: a lead with a
 // missing required fact or a value of the wrong type, or a condition that
 // fails at run time, gives an error for that lead.
+//
+// Facts are decoded once into slots indexed by the policy's fact schema.
+// Conditions that the compiler could describe as simple comparisons
+// (rules.Simple) run directly on those slots; the others run as expr
+// programs, against an environment built from the slots only when the
+// first of them runs. With a result that the caller reuses (EvaluateInto),
+// evaluating a lead given as a map does not allocate.
 package eval
 
 import (
@@ -34,10 +42,9 @@ type Evaluator struct {
 	budget  uint
 	trace   bool
 	lenient bool
-	// sizes of the trace and read buffers of one result
-	steps int
-	reads int
-	pool  *sync.Pool
+	// steps and reads size the trace buffers of a result.
+	steps, reads int
+	pool         *sync.Pool
 }
 
 // Option configures an Evaluator.
@@ -88,7 +95,7 @@ func (e *Evaluator) At(t time.Time) *Evaluator {
 // Policy returns the policy the Evaluator runs.
 func (e *Evaluator) Policy() *rules.Policy { return e.pol }
 
-// traceSize counts the steps and reads of a full trace, so that one result
+// traceSize counts the steps and reads of a full trace, so that a result
 // needs one buffer of each instead of an allocation per rule.
 func traceSize(pol *rules.Policy) (steps, reads int) {
 	add := func(c *rules.Cond) {
@@ -153,8 +160,10 @@ func (e *Evaluator) Evaluate(ctx context.Context, facts any) (*model.Result, err
 	return res, nil
 }
 
-// EvaluateInto is Evaluate into a result the caller provides, whose maps
-// and slices are reused.
+// EvaluateInto is Evaluate into a result the caller provides. Its maps,
+// trace and buffers are reused, so a caller that evaluates many leads into
+// one result allocates nothing per lead for leads given as maps. The
+// result, including its trace, is overwritten by each call.
 func (e *Evaluator) EvaluateInto(ctx context.Context, facts any, res *model.Result) (err error) {
 	defer func() {
 		// The evaluator is written not to panic; this is the last guard,
@@ -171,12 +180,14 @@ func (e *Evaluator) EvaluateInto(ctx context.Context, facts any, res *model.Resu
 		return err
 	}
 	r := e.pool.Get().(*run)
-	defer e.pool.Put(r)
 	r.reset(e, ctx, res)
-	if err := r.decode(m); err != nil {
-		return err
+	err = r.decode(m)
+	if err == nil {
+		err = r.evaluate()
 	}
-	return r.evaluate()
+	r.finish()
+	e.pool.Put(r)
+	return err
 }
 
 // tri is a three-valued truth: a condition is true, false or unknown.
@@ -190,26 +201,45 @@ const (
 
 // run is the state of one evaluation; runs are pooled and reused.
 type run struct {
-	e    *Evaluator
-	ctx  context.Context
-	pol  *rules.Policy
-	now  time.Time
-	vm   vm.VM
-	res  *model.Result
-	env  map[string]any
-	dec  decoder
-	raw  map[string]any
-	lets []letState
-	fws  []map[string]any
-	// score is the environment's score map: groups as they are computed,
-	// then the total.
-	score  map[string]any
+	e   *Evaluator
+	ctx context.Context
+	pol *rules.Policy
+	now time.Time
+	vm  vm.VM
+	res *model.Result
+
+	// slots hold a typed lead's facts by schema node; times the at of
+	// every element of its event lists, by schema node.
+	slots   []model.Value
+	times   [][]time.Time
+	errs    []error
+	lenient bool
+	// raw is an untyped lead.
+	raw map[string]any
+
+	lets   []letState
+	fws    []fwState
 	groups []float64
 	total  float64
 	labels []string
+	// done counts what each phase has computed, for the environment.
+	doneLets, doneFws, doneGroups, doneLadders int
+	doneTotal                                  bool
+	// ownFw is the framework whose qualified condition is evaluated.
+	ownFw int
+
+	// env is the environment of expr programs, built when the first one
+	// runs (envReady) and kept up to date after that.
+	env      map[string]any
+	envReady bool
+	score    map[string]any
 
 	reads   []model.Read
-	missing []string
+	strs    []string
+	scratch model.Step
+	matched []any
+	etimes  []time.Time
+	order   []int
 }
 
 type letState struct {
@@ -219,6 +249,12 @@ type letState struct {
 	missing []string
 }
 
+type fwState struct {
+	met, unmet, unknown int
+	qualified           bool
+	status              []model.Status
+}
+
 func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 	r.e, r.ctx, r.pol, r.res = e, ctx, e.pol, res
 	r.now = e.now
@@ -226,57 +262,79 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 		r.now = time.Now()
 	}
 	r.vm.MemoryBudget = e.budget
-	if r.env == nil {
-		r.env = make(map[string]any, 16)
-	} else {
-		clear(r.env)
-	}
+	r.lenient = e.lenient
+	r.errs = r.errs[:0]
 	r.raw = nil
-	r.dec.errs = r.dec.errs[:0]
-	r.dec.lenient = e.lenient
 	if s := r.pol.Schema; s != nil {
-		r.dec.slots = resize(r.dec.slots, len(s.Nodes))
+		r.slots = resize(r.slots, len(s.Nodes))
+		if len(r.times) < len(s.Nodes) {
+			r.times = make([][]time.Time, len(s.Nodes))
+		}
 	}
 	r.lets = resize(r.lets, len(r.pol.Lets))
-	r.fws = resize(r.fws, len(r.pol.Frameworks))
+	if len(r.fws) != len(r.pol.Frameworks) {
+		r.fws = make([]fwState, len(r.pol.Frameworks))
+	}
+	for i, f := range r.pol.Frameworks {
+		st := r.fws[i].status
+		if len(st) != len(f.Criteria) {
+			st = make([]model.Status, len(f.Criteria))
+		}
+		r.fws[i] = fwState{status: st}
+	}
 	r.groups = resize(r.groups, len(r.pol.Groups))
 	r.labels = resize(r.labels, len(r.pol.Ladders))
 	r.total = 0
+	r.doneLets, r.doneFws, r.doneGroups, r.doneLadders, r.doneTotal = 0, 0, 0, 0, false
+	r.envReady = false
 	r.score = nil
-	r.reads = nil
-	r.missing = nil
 
-	res.Policy = r.pol.Info()
 	res.Now = r.now
 	res.Stage = ""
-	if res.Labels == nil {
-		res.Labels = make(map[string]string, len(r.pol.Ladders))
-	} else {
-		clear(res.Labels)
-	}
-	if res.Score.Groups == nil {
-		res.Score.Groups = make(map[string]model.GroupScore, len(r.pol.Groups))
-	} else {
-		clear(res.Score.Groups)
-	}
+	res.Labels = resetMap(res.Labels, len(r.pol.Ladders))
+	res.Score.Groups = resetMap(res.Score.Groups, len(r.pol.Groups))
 	if res.Frameworks == nil {
 		res.Frameworks = make(map[string]*model.FrameworkResult, len(r.pol.Frameworks))
-	} else {
-		for k := range res.Frameworks {
-			if r.pol.Framework(k) == nil {
-				delete(res.Frameworks, k)
-			}
-		}
+	} else if res.Policy.Hash != r.pol.Hash || len(res.Frameworks) != len(r.pol.Frameworks) {
+		// A result reused from another policy: drop its frameworks.
+		clear(res.Frameworks)
 	}
+	res.Policy = r.pol.Info()
 	res.Score.Total = 0
 	res.Missing = res.Missing[:0]
 	res.Trace = res.Trace[:0]
+	r.reads, r.strs = res.Scratch()
 	if e.trace {
 		if cap(res.Trace) < e.steps {
 			res.Trace = make([]model.Step, 0, e.steps)
 		}
-		r.reads = make([]model.Read, 0, e.reads)
+		if cap(r.reads) < e.reads {
+			r.reads = make([]model.Read, 0, e.reads)
+		}
 	}
+}
+
+// finish hands the buffers back to the result and drops references to
+// the lead, so that a pooled run does not keep it alive.
+func (r *run) finish() {
+	r.res.KeepScratch(r.reads, r.strs)
+	r.reads, r.strs = nil, nil
+	r.res, r.ctx, r.raw = nil, nil, nil
+	clear(r.slots)
+	clear(r.lets)
+	clear(r.matched)
+	if r.env != nil {
+		clear(r.env)
+	}
+	r.score = nil
+}
+
+func resetMap[V any](m map[string]V, n int) map[string]V {
+	if m == nil {
+		return make(map[string]V, n)
+	}
+	clear(m)
+	return m
 }
 
 // resize returns s with length n, zeroed, reusing its memory when it can.
@@ -289,11 +347,13 @@ func resize[T any](s []T, n int) []T {
 	return s
 }
 
-// decode reads the lead's facts into the environment.
+// decode reads the lead's facts into slots, or keeps an untyped lead.
 func (r *run) decode(m map[string]any) error {
 	if s := r.pol.Schema; s != nil {
-		r.dec.decodeTyped(s, m, r.env)
-		if err := gatherFacts(r.dec.errs); err != nil {
+		for _, root := range s.Root.Children {
+			r.node(root, m[root.Name])
+		}
+		if err := gatherFacts(r.errs); err != nil {
 			return err
 		}
 	} else {
@@ -302,14 +362,10 @@ func (r *run) decode(m map[string]any) error {
 			return &InputError{Msg: fmt.Sprintf("facts nested more than %d levels deep", maxDepth)}
 		}
 		r.raw = p.(map[string]any)
-		for k, v := range r.raw {
-			r.env[k] = v
-		}
 	}
-	r.env["now"] = r.now
-	for _, ref := range r.pol.FactReads {
-		if v, _ := r.value(&ref); v.Missing() {
-			r.res.Missing = append(r.res.Missing, ref.Name)
+	for i := range r.pol.FactReads {
+		if v, _ := r.value(&r.pol.FactReads[i]); v.Missing() {
+			r.res.Missing = append(r.res.Missing, r.pol.FactReads[i].Name)
 		}
 	}
 	return nil
@@ -346,7 +402,7 @@ func (r *run) value(ref *rules.Ref) (model.Value, bool) {
 	switch ref.Kind {
 	case rules.RefFact:
 		if ref.Node != nil {
-			v := r.dec.slots[ref.Index]
+			v := r.slots[ref.Index]
 			return v, !v.Missing()
 		}
 		x, ok := lookup(r.raw, ref.Path)
@@ -358,16 +414,15 @@ func (r *run) value(ref *rules.Ref) (model.Value, bool) {
 		l := &r.lets[ref.Index]
 		return l.val, l.known
 	case rules.RefFramework:
-		fw := r.res.Frameworks[r.pol.Frameworks[ref.Index].Name]
-		if fw == nil {
+		if ref.Index >= r.doneFws {
 			return model.Value{}, false
 		}
 		if len(ref.Path) == 0 {
-			return model.ValueOf(r.fws[ref.Index]), true
+			return model.Value{Kind: model.KindObject, Any: r.fwEnv(ref.Index)}, true
 		}
-		return frameworkMember(fw, ref.Path[0]), true
+		return r.fwMember(ref.Index, ref.Path[0]), true
 	case rules.RefOwn:
-		return model.ValueOf(r.fws[ref.Index][ref.Path[0]]), true
+		return r.fwMember(ref.Index, ref.Path[0]), true
 	case rules.RefScore:
 		if ref.Index < 0 {
 			return model.Value{Kind: model.KindNumber, Num: r.total}, true
@@ -381,31 +436,75 @@ func (r *run) value(ref *rules.Ref) (model.Value, bool) {
 	return model.Value{}, false
 }
 
-func frameworkMember(fw *model.FrameworkResult, member string) model.Value {
+// fwMember returns a framework's count, verdict or criterion status.
+func (r *run) fwMember(i int, member string) model.Value {
+	st := &r.fws[i]
 	switch member {
 	case "met":
-		return model.Value{Kind: model.KindInt, Int: int64(fw.Met)}
+		return model.Value{Kind: model.KindInt, Int: int64(st.met)}
 	case "unmet":
-		return model.Value{Kind: model.KindInt, Int: int64(fw.Unmet)}
+		return model.Value{Kind: model.KindInt, Int: int64(st.unmet)}
 	case "unknown":
-		return model.Value{Kind: model.KindInt, Int: int64(fw.Unknown)}
+		return model.Value{Kind: model.KindInt, Int: int64(st.unknown)}
 	case "total":
-		return model.Value{Kind: model.KindInt, Int: int64(fw.Total)}
+		return model.Value{Kind: model.KindInt, Int: int64(len(st.status))}
 	case "qualified":
-		return model.Value{Kind: model.KindBool, Bool: fw.Qualified}
+		return model.Value{Kind: model.KindBool, Bool: st.qualified}
 	}
-	return model.Value{Kind: model.KindString, Str: string(fw.Criteria[member])}
+	for j, c := range r.pol.Frameworks[i].Criteria {
+		if c.Name == member {
+			return model.Value{Kind: model.KindString, Str: string(st.status[j])}
+		}
+	}
+	return model.Value{}
+}
+
+// fwEnv is a framework as expressions see it: counts, statuses, verdict.
+func (r *run) fwEnv(i int) map[string]any {
+	f := r.pol.Frameworks[i]
+	st := &r.fws[i]
+	m := make(map[string]any, len(f.Criteria)+5)
+	for j, c := range f.Criteria {
+		m[c.Name] = string(st.status[j])
+	}
+	m["met"], m["unmet"], m["unknown"], m["total"] = st.met, st.unmet, st.unknown, len(f.Criteria)
+	if i < r.doneFws {
+		m["qualified"] = st.qualified
+	}
+	return m
 }
 
 // blocked reports whether a leaf needs a fact or let that is not known.
 func (r *run) blocked(c *rules.Cond, n *rules.Node) bool {
 	for _, i := range n.Needs {
-		if _, ok := r.value(&c.Reads[i]); !ok {
+		if !r.known(&c.Reads[i]) {
 			return true
 		}
 	}
 	return false
 }
+
+// known reports whether a fact or let is known, without copying its value.
+func (r *run) known(ref *rules.Ref) bool {
+	switch ref.Kind {
+	case rules.RefFact:
+		if ref.Node != nil {
+			return r.slots[ref.Index].Kind != model.KindMissing
+		}
+	case rules.RefLet:
+		return r.lets[ref.Index].known
+	}
+	_, ok := r.value(ref)
+	return ok
+}
+
+// envFor gives the environment a program runs against.
+type envFor func(r *run) map[string]any
+
+func mainEnv(r *run) map[string]any { return r.ensureEnv() }
+
+// ownEnv is the environment of a qualified when condition: its framework.
+func ownEnv(r *run) map[string]any { return r.fwEnv(r.ownFw) }
 
 // runLeaf runs one compiled leaf. A leaf that fails while a fact it reads
 // behind a guard (?? or ?.) is missing gives nil, which callers take as
@@ -438,7 +537,7 @@ func (r *run) condError(c *rules.Cond, err error) error {
 // truth evaluates a condition with three-valued logic: a leaf that needs a
 // missing fact is unknown; and, or and not combine as Kleene's logic does,
 // so a known false decides an and, and a known true decides an or.
-func (r *run) truth(c *rules.Cond, n *rules.Node, env map[string]any) (tri, error) {
+func (r *run) truth(c *rules.Cond, n *rules.Node, env envFor) (tri, error) {
 	switch n.Op {
 	case rules.OpAnd:
 		x, err := r.truth(c, n.X, env)
@@ -479,7 +578,15 @@ func (r *run) truth(c *rules.Cond, n *rules.Node, env map[string]any) (tri, erro
 	if r.blocked(c, n) {
 		return triUnknown, nil
 	}
-	out, err := r.runLeaf(c, n, env)
+	if n.Simple != nil {
+		if b, ok := r.simple(c, n.Simple, nil); ok {
+			if b {
+				return triTrue, nil
+			}
+			return triFalse, nil
+		}
+	}
+	out, err := r.runLeaf(c, n, env(r))
 	if err != nil {
 		return triFalse, err
 	}
@@ -538,152 +645,169 @@ func (r *run) traced(start int, name string) bool {
 	return false
 }
 
-// missingFor lists the facts a condition needs that the lead lacks,
+// missingFor lists the facts conditions need that the lead lacks,
 // following unknown lets to the facts that made them unknown.
 func (r *run) missingFor(conds ...*rules.Cond) []string {
-	var out []string
+	start := len(r.strs)
 	add := func(name string) {
-		if !slices.Contains(out, name) {
-			out = append(out, name)
+		if !slices.Contains(r.strs[start:], name) {
+			r.strs = append(r.strs, name)
 		}
 	}
 	for _, c := range conds {
 		if c == nil {
 			continue
 		}
-		for _, leaf := range c.Leaves() {
-			for _, i := range append(leaf.Needs[:len(leaf.Needs):len(leaf.Needs)], leaf.Guarded...) {
-				ref := &c.Reads[i]
-				if _, ok := r.value(ref); ok {
-					continue
-				}
-				if ref.Kind == rules.RefLet {
-					for _, m := range r.lets[ref.Index].missing {
-						add(m)
-					}
-					continue
-				}
-				add(ref.Name)
-			}
-		}
+		r.missingIn(c, c.Root, add)
 	}
+	out := r.strs[start:len(r.strs):len(r.strs)]
 	slices.Sort(out)
 	return out
 }
 
-func (r *run) step(s model.Step) {
-	if r.e.trace {
-		r.res.Trace = append(r.res.Trace, s)
+func (r *run) missingIn(c *rules.Cond, n *rules.Node, add func(string)) {
+	if n.Op != rules.OpLeaf {
+		r.missingIn(c, n.X, add)
+		if n.Y != nil {
+			r.missingIn(c, n.Y, add)
+		}
+		return
 	}
+	for _, list := range [2][]int{n.Needs, n.Guarded} {
+		for _, i := range list {
+			ref := &c.Reads[i]
+			if _, ok := r.value(ref); ok {
+				continue
+			}
+			if ref.Kind == rules.RefLet {
+				for _, m := range r.lets[ref.Index].missing {
+					add(m)
+				}
+				continue
+			}
+			add(ref.Name)
+		}
+	}
+}
+
+// newStep appends a trace step and returns it for the caller to fill; with
+// the trace off it returns a scratch step that is thrown away.
+func (r *run) newStep(kind model.StepKind, at string) *model.Step {
+	var s *model.Step
+	if r.e.trace {
+		r.res.Trace = append(r.res.Trace, model.Step{})
+		s = &r.res.Trace[len(r.res.Trace)-1]
+	} else {
+		r.scratch = model.Step{}
+		s = &r.scratch
+	}
+	s.Kind, s.At = kind, at
+	return s
 }
 
 func (r *run) evalLets() error {
 	for i, l := range r.pol.Lets {
 		st := &r.lets[i]
 		c := l.Value
-		if c.Root.Op != rules.OpLeaf {
-			t, err := r.truth(c, c.Root, r.env)
+		if c.Root.Op != rules.OpLeaf || c.Root.Simple != nil {
+			t, err := r.truth(c, c.Root, mainEnv)
 			if err != nil {
 				return err
 			}
 			if t != triUnknown {
 				st.known = true
 				st.raw = t == triTrue
+				st.val = model.Value{Kind: model.KindBool, Bool: t == triTrue}
 			}
 		} else if !r.blocked(c, c.Root) {
-			out, err := r.runLeaf(c, c.Root, r.env)
+			out, err := r.runLeaf(c, c.Root, r.ensureEnv())
 			if err != nil {
 				return err
 			}
-			st.known = out != nil
-			st.raw = out
+			if out != nil {
+				st.known, st.raw, st.val = true, out, model.ValueOf(out)
+			}
 		}
-		if st.known {
-			st.val = model.ValueOf(st.raw)
-			r.env[l.Name] = st.raw
-		} else {
+		if !st.known {
 			st.missing = r.missingFor(c)
 		}
-		s := model.Step{Kind: model.StepLet, Name: l.Name, At: l.At, Reads: r.traceReads(nil, c)}
+		r.doneLets = i + 1
+		if r.envReady && st.known {
+			r.env[l.Name] = st.raw
+		}
+		s := r.newStep(model.StepLet, l.At)
+		s.Name = l.Name
+		s.Reads = r.traceReads(nil, c)
 		if st.known {
 			s.Outcome, s.Value = model.HasValue, st.val
 		} else {
 			s.Outcome, s.Missing = model.OutUnknown, st.missing
 		}
-		r.step(s)
 	}
 	return nil
 }
 
 func (r *run) evalFrameworks() error {
 	for i, f := range r.pol.Frameworks {
+		st := &r.fws[i]
 		fr := r.res.Frameworks[f.Name]
 		if fr == nil {
 			fr = &model.FrameworkResult{}
 			r.res.Frameworks[f.Name] = fr
 		}
-		crit := fr.Criteria
-		if crit == nil {
-			crit = make(map[string]model.Status, len(f.Criteria))
-		} else {
-			clear(crit)
-		}
-		*fr = model.FrameworkResult{Total: len(f.Criteria), Criteria: crit}
-		fenv := make(map[string]any, len(f.Criteria)+5)
-		for _, c := range f.Criteria {
-			t, err := r.truth(c.When, c.When.Root, r.env)
+		crit := resetMap(fr.Criteria, len(f.Criteria))
+		for j, c := range f.Criteria {
+			t, err := r.truth(c.When, c.When.Root, mainEnv)
 			if err != nil {
 				return err
 			}
-			s := model.Step{Kind: model.StepCriterion, Framework: f.Name, Name: c.Name, Label: c.Label, At: c.At}
-			var status model.Status
+			s := r.newStep(model.StepCriterion, c.At)
+			s.Framework, s.Name, s.Label = f.Name, c.Name, c.Label
 			switch t {
 			case triTrue:
-				status, s.Outcome = model.Met, model.OutMet
-				fr.Met++
+				st.status[j], s.Outcome = model.Met, model.OutMet
+				st.met++
 			case triFalse:
-				status, s.Outcome = model.Unmet, model.OutUnmet
-				fr.Unmet++
+				st.status[j], s.Outcome = model.Unmet, model.OutUnmet
+				st.unmet++
 			default:
-				status, s.Outcome = model.Unknown, model.OutUnknown
-				fr.Unknown++
+				st.status[j], s.Outcome = model.Unknown, model.OutUnknown
+				st.unknown++
 				s.Missing = r.missingFor(c.When)
 			}
-			crit[c.Name] = status
-			fenv[c.Name] = string(status)
+			crit[c.Name] = st.status[j]
 			s.Reads = r.traceReads(nil, c.When)
-			r.step(s)
 		}
-		fenv["met"], fenv["unmet"], fenv["unknown"], fenv["total"] = fr.Met, fr.Unmet, fr.Unknown, fr.Total
-		r.fws[i] = fenv
-		s := model.Step{Kind: model.StepFramework, Framework: f.Name, At: f.At}
+		s := r.newStep(model.StepFramework, f.At)
+		s.Framework = f.Name
 		if f.Qualified != nil {
-			t, err := r.truth(f.Qualified, f.Qualified.Root, fenv)
+			r.ownFw = i
+			t, err := r.truth(f.Qualified, f.Qualified.Root, ownEnv)
 			if err != nil {
 				return err
 			}
-			fr.Qualified = t == triTrue
-			s.Label = "qualified when " + f.Qualified.Text
+			st.qualified = t == triTrue
 			s.Reads = r.traceReads(nil, f.Qualified)
 		} else {
-			fr.Qualified = fr.Met == fr.Total
-			s.Label = "qualified when every criterion is met"
+			st.qualified = st.met == len(f.Criteria)
 		}
-		fenv["qualified"] = fr.Qualified
-		if fr.Qualified {
+		s.Label = f.Verdict
+		if st.qualified {
 			s.Outcome = model.Qualified
 		} else {
 			s.Outcome = model.NotQualified
 		}
-		r.env[f.Name] = fenv
-		r.step(s)
+		*fr = model.FrameworkResult{Met: st.met, Unmet: st.unmet, Unknown: st.unknown, Total: len(f.Criteria),
+			Qualified: st.qualified, Criteria: crit}
+		r.doneFws = i + 1
+		if r.envReady {
+			r.env[f.Name] = r.fwEnv(i)
+		}
 	}
 	return nil
 }
 
 func (r *run) evalGroups() error {
-	r.score = make(map[string]any, len(r.pol.Groups)+1)
-	r.env["score"] = r.score
 	var total float64
 	for gi, g := range r.pol.Groups {
 		if err := r.checkCtx(); err != nil {
@@ -699,38 +823,43 @@ func (r *run) evalGroups() error {
 		}
 		points := g.Clamp.Apply(raw)
 		r.groups[gi] = points
-		r.score[g.Name] = points
+		r.doneGroups = gi + 1
+		if r.envReady {
+			r.score[g.Name] = points
+		}
 		r.res.Score.Groups[g.Name] = model.GroupScore{Points: points, Raw: raw, Min: g.Clamp.Min, Max: g.Clamp.Max}
 		total += points
-		r.step(model.Step{Kind: model.StepGroup, Group: g.Name, Outcome: model.HasValue, Points: points, Raw: raw, At: g.At})
+		s := r.newStep(model.StepGroup, g.At)
+		s.Group, s.Outcome, s.Points, s.Raw = g.Name, model.HasValue, points, raw
 	}
 	r.total = r.pol.Total.Apply(total)
-	r.score["total"] = r.total
+	r.doneTotal = true
+	if r.envReady {
+		r.score["total"] = r.total
+	}
 	r.res.Score.Total = r.total
-	r.step(model.Step{Kind: model.StepTotal, Outcome: model.HasValue, Points: r.total, Raw: total, At: r.pol.TotalAt})
+	s := r.newStep(model.StepTotal, r.pol.TotalAt)
+	s.Outcome, s.Points, s.Raw = model.HasValue, r.total, total
 	return nil
 }
 
 // evalRule evaluates one scoring rule and returns the points it gives.
 func (r *run) evalRule(g *rules.Group, rule *rules.Rule) (float64, error) {
-	s := model.Step{Kind: model.StepRule, Group: g.Name, Label: rule.Label, At: rule.At}
+	s := r.newStep(model.StepRule, rule.At)
+	s.Group, s.Label = g.Name, rule.Label
 	var pts float64
 	var err error
 	if rule.Each != nil {
-		pts, err = r.evalEach(rule, &s)
+		pts, err = r.evalEach(rule, s)
 	} else {
-		pts, err = r.evalWhen(rule, &s)
-	}
-	if err != nil {
-		return 0, err
+		pts, err = r.evalWhen(rule, s)
 	}
 	s.Points = pts
-	r.step(s)
-	return pts, nil
+	return pts, err
 }
 
 func (r *run) evalWhen(rule *rules.Rule, s *model.Step) (float64, error) {
-	t, err := r.truth(rule.When, rule.When.Root, r.env)
+	t, err := r.truth(rule.When, rule.When.Root, mainEnv)
 	if err != nil {
 		return 0, err
 	}
@@ -760,8 +889,9 @@ func (r *run) evalWhen(rule *rules.Rule, s *model.Step) (float64, error) {
 	return base, nil
 }
 
-// points returns a rule's points: its constant, or its points expression
-// times its sign. known is false when the expression needs a missing fact.
+// points returns a when rule's points: its constant, or its points
+// expression times its sign. known is false when the expression needs a
+// missing fact.
 func (r *run) points(rule *rules.Rule) (float64, bool, error) {
 	if rule.PointsExpr == nil {
 		return rule.Points, true, nil
@@ -770,15 +900,11 @@ func (r *run) points(rule *rules.Rule) (float64, bool, error) {
 	if r.blocked(c, c.Root) {
 		return 0, false, nil
 	}
-	out, err := r.runLeaf(c, c.Root, r.env)
-	if err != nil {
+	out, err := r.runLeaf(c, c.Root, r.ensureEnv())
+	if err != nil || out == nil {
 		return 0, false, err
 	}
-	v := model.ValueOf(out)
-	f, ok := v.Number()
-	if out == nil {
-		return 0, false, nil
-	}
+	f, ok := model.ValueOf(out).Number()
 	if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false, &ConditionError{At: c.At, Expr: c.Text, Msg: fmt.Sprintf("points must be a number, but this is %s", describe(out))}
 	}
@@ -794,11 +920,13 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 	listRead := model.Read{Name: each.List.Name, Value: list}
 	if !known {
 		s.Outcome = model.OutUnknown
-		s.Missing = []string{each.List.Name}
+		r.strs = append(r.strs, each.List.Name)
+		s.Missing = r.strs[len(r.strs)-1 : len(r.strs) : len(r.strs)]
 		s.Reads = r.traceReads(nil, each.Where)
 		return 0, nil
 	}
-	if list.Kind != model.KindList {
+	items, ok := list.Any.([]any)
+	if list.Kind != model.KindList || !ok {
 		return 0, &ConditionError{At: rule.At, Expr: each.List.Name, Msg: fmt.Sprintf("each needs a list, but %s is %s", each.List.Name, describe(list.Interface()))}
 	}
 	c := each.Where
@@ -808,20 +936,16 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 		s.Reads = r.traceReads(&listRead, c)
 		return 0, nil
 	}
-	r.env["__each__"] = list.Any
-	out, err := r.runLeaf(c, c.Root, r.env)
-	delete(r.env, "__each__")
-	if err != nil {
+	if err := r.match(rule, items); err != nil {
 		return 0, err
 	}
-	matched, _ := out.([]any)
-	s.Matches = len(matched)
+	s.Matches = len(r.matched)
 	s.Reads = r.traceReads(&listRead, c)
-	if len(matched) == 0 {
+	if len(r.matched) == 0 {
 		s.Outcome = model.Unmatched
 		return 0, nil
 	}
-	perElement, known, err := r.elementPoints(rule, matched)
+	perElement, known, err := r.elementPoints(rule)
 	if err != nil {
 		return 0, err
 	}
@@ -830,38 +954,35 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 		s.Missing = r.missingFor(rule.PointsExpr)
 		return 0, nil
 	}
-	times := make([]time.Time, len(matched))
 	hasTimes := true
-	for i, el := range matched {
-		t, ok := elementTime(el)
-		if !ok {
+	for i := range r.matched {
+		if r.etimes[i].IsZero() {
 			hasTimes = false
 			if each.Halflife > 0 {
-				return 0, &ConditionError{At: rule.At, Expr: c.Text, Msg: fmt.Sprintf("halflife needs each element's at time, and %s[%d] has none", each.List.Name, i)}
+				return 0, &ConditionError{At: rule.At, Expr: c.Text, Msg: fmt.Sprintf("halflife needs each element's at time, and a matching element of %s has none", each.List.Name)}
 			}
 		}
-		times[i] = t
 	}
-	order := make([]int, len(matched))
-	for i := range order {
-		order[i] = i
+	r.order = r.order[:0]
+	for i := range r.matched {
+		r.order = append(r.order, i)
 	}
 	if hasTimes {
 		// Newest first; equal times keep the list's order.
-		slices.SortStableFunc(order, func(a, b int) int { return times[b].Compare(times[a]) })
+		slices.SortStableFunc(r.order, func(a, b int) int { return r.etimes[b].Compare(r.etimes[a]) })
 	}
-	n := len(order)
+	n := len(r.order)
 	if each.Limit > 0 && n > each.Limit {
 		n = each.Limit
 	}
 	var sum float64
-	for _, i := range order[:n] {
+	for _, i := range r.order[:n] {
 		pts := rule.Points
 		if perElement != nil {
 			pts = perElement[i]
 		}
 		if each.Halflife > 0 {
-			age := r.now.Sub(times[i])
+			age := r.now.Sub(r.etimes[i])
 			if age < 0 {
 				age = 0
 			}
@@ -874,9 +995,59 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 	return sum, nil
 }
 
+// match fills r.matched with the elements of an each rule's list that
+// match its where condition, and r.etimes with their at times (zero when
+// an element has none).
+func (r *run) match(rule *rules.Rule, items []any) error {
+	each := rule.Each
+	c := each.Where
+	r.matched, r.etimes = r.matched[:0], r.etimes[:0]
+	var times []time.Time
+	if n := each.List.Node; n != nil && n.Type.Elem.Event {
+		times = r.times[n.Index]
+	}
+	if c.Match != nil {
+		covered := true
+		for i, el := range items {
+			hit, ok := r.simple(c, c.Match, el)
+			if !ok {
+				covered = false
+				break
+			}
+			if hit {
+				r.matched = append(r.matched, el)
+				if times != nil {
+					r.etimes = append(r.etimes, times[i])
+				} else {
+					t, _ := elementTime(el)
+					r.etimes = append(r.etimes, t)
+				}
+			}
+		}
+		if covered {
+			return nil
+		}
+		r.matched, r.etimes = r.matched[:0], r.etimes[:0]
+	}
+	env := r.ensureEnv()
+	env["__each__"] = r.envList(each.List, items)
+	out, err := r.runLeaf(c, c.Root, env)
+	delete(env, "__each__")
+	if err != nil {
+		return err
+	}
+	matched, _ := out.([]any)
+	for _, el := range matched {
+		t, _ := elementTime(el)
+		r.matched = append(r.matched, el)
+		r.etimes = append(r.etimes, t)
+	}
+	return nil
+}
+
 // elementPoints computes the points of every matching element of an each
 // rule with a points expression; it returns nil for constant points.
-func (r *run) elementPoints(rule *rules.Rule, matched []any) ([]float64, bool, error) {
+func (r *run) elementPoints(rule *rules.Rule) ([]float64, bool, error) {
 	c := rule.PointsExpr
 	if c == nil {
 		return nil, true, nil
@@ -884,9 +1055,14 @@ func (r *run) elementPoints(rule *rules.Rule, matched []any) ([]float64, bool, e
 	if r.blocked(c, c.Root) {
 		return nil, false, nil
 	}
-	r.env["__each__"] = matched
-	out, err := r.runLeaf(c, c.Root, r.env)
-	delete(r.env, "__each__")
+	matched := make([]any, len(r.matched))
+	for i, el := range r.matched {
+		matched[i] = normalElement(el)
+	}
+	env := r.ensureEnv()
+	env["__each__"] = matched
+	out, err := r.runLeaf(c, c.Root, env)
+	delete(env, "__each__")
 	if err != nil || out == nil {
 		return nil, false, err
 	}
@@ -926,12 +1102,13 @@ func (r *run) evalLadders() error {
 		label := ""
 		matched := false
 		for _, st := range l.Steps {
-			s := model.Step{Kind: model.StepLadder, Ladder: l.Name, Label: st.Label, Because: st.Because, At: st.At}
+			s := r.newStep(model.StepLadder, st.At)
+			s.Ladder, s.Label, s.Because = l.Name, st.Label, st.Because
 			if st.When == nil {
 				s.Outcome = model.Matched
 				matched = true
 			} else {
-				t, err := r.truth(st.When, st.When.Root, r.env)
+				t, err := r.truth(st.When, st.When.Root, mainEnv)
 				if err != nil {
 					return err
 				}
@@ -947,20 +1124,22 @@ func (r *run) evalLadders() error {
 					s.Missing = r.missingFor(st.When)
 				}
 			}
-			r.step(s)
 			if matched {
 				label = st.Label
 				break
 			}
 		}
 		r.labels[i] = label
-		r.env[l.Name] = label
+		r.doneLadders = i + 1
+		if r.envReady {
+			r.env[l.Name] = label
+		}
 		r.res.Labels[l.Name] = label
-		s := model.Step{Kind: model.StepLabel, Ladder: l.Name, Label: label, At: l.At, Outcome: model.Matched}
+		s := r.newStep(model.StepLabel, l.At)
+		s.Ladder, s.Label, s.Outcome = l.Name, label, model.Matched
 		if !matched {
 			s.Outcome = model.NoMatch
 		}
-		r.step(s)
 	}
 	return nil
 }

@@ -240,186 +240,216 @@ func describe(v any) string {
 	return fmt.Sprint(v)
 }
 
-// decoder turns a lead's map into typed slots and the expression
-// environment, following the schema.
-type decoder struct {
-	slots   []model.Value
-	errs    []error
-	lenient bool
-}
-
-// decodeTyped decodes the facts the schema declares; undeclared facts are
-// ignored. It fills slots and returns the root objects for the environment.
-func (d *decoder) decodeTyped(schema *rules.Schema, in map[string]any, env map[string]any) {
-	for _, root := range schema.Root.Children {
-		if v, ok := d.node(root, in[root.Name], root.Path); ok {
-			env[root.Name] = v
-		}
-	}
-}
-
-func (d *decoder) node(n *rules.FactNode, x any, path string) (any, bool) {
-	if d.lenient && x == "" && (n.IsObject() || n.Type.Kind != model.KindString) {
+// node decodes one fact node of a typed lead into its slot, recording a
+// FactError for a value of the wrong type or a missing required fact.
+// Facts the schema does not declare are ignored.
+func (r *run) node(n *rules.FactNode, x any) {
+	if r.lenient && x == "" && (n.IsObject() || n.Type.Kind != model.KindString) {
 		x = nil
 	}
 	if x == nil {
-		d.missing(n)
-		return nil, false
+		r.missing(n)
+		return
 	}
 	if n.IsObject() {
 		m, ok := x.(map[string]any)
 		if !ok {
-			d.errs = append(d.errs, &FactError{Path: path, Want: "an object", Found: describe(x)})
-			return nil, false
+			r.errs = append(r.errs, &FactError{Path: n.Path, Want: "an object", Found: describe(x)})
+			return
 		}
-		out := make(map[string]any, len(n.Children))
+		r.slots[n.Index] = model.Value{Kind: model.KindObject, Any: m}
 		for _, c := range n.Children {
-			if v, ok := d.node(c, m[c.Name], c.Path); ok {
-				out[c.Name] = v
-			}
+			r.node(c, m[c.Name])
 		}
-		d.slots[n.Index] = model.Value{Kind: model.KindObject, Any: out}
-		return out, true
+		return
 	}
-	v, ok := d.convert(n.Type, x, path)
-	if !ok {
-		return nil, false
+	if n.Type.Kind == model.KindList && n.Type.Elem.Event {
+		r.events(n, x)
+		return
 	}
-	d.slots[n.Index] = model.ValueOf(v)
-	return v, true
+	if v, ok := r.convert(n.Type, x, n.Path); ok {
+		r.slots[n.Index] = v
+	}
 }
 
 // missing records an absent fact, and an error for each required fact at
 // or under it.
-func (d *decoder) missing(n *rules.FactNode) {
+func (r *run) missing(n *rules.FactNode) {
 	if !n.IsObject() {
 		if n.Required {
-			d.errs = append(d.errs, &FactError{Path: n.Path, Missing: true})
+			r.errs = append(r.errs, &FactError{Path: n.Path, Missing: true})
 		}
 		return
 	}
 	for _, c := range n.Children {
-		d.missing(c)
+		r.missing(c)
 	}
 }
 
-// convert checks and converts one value to its declared type.
-func (d *decoder) convert(t *rules.Type, x any, path string) (any, bool) {
-	fail := func() (any, bool) {
-		d.errs = append(d.errs, &FactError{Path: path, Want: t.String(), Found: describe(x)})
-		return nil, false
+// convert checks one value against its declared type and returns it as a
+// Value. Scalars never allocate; a list is kept as given when its elements
+// are already of the type expressions compute with.
+func (r *run) convert(t *rules.Type, x any, path string) (model.Value, bool) {
+	fail := func() (model.Value, bool) {
+		r.errs = append(r.errs, &FactError{Path: path, Want: t.String(), Found: describe(x)})
+		return model.Value{}, false
 	}
-	if s, ok := x.(string); ok && d.lenient {
-		if v, ok := fromString(t, s); ok {
-			return v, true
+	if str, ok := x.(string); ok && r.lenient {
+		if v, ok := fromString(t, str); ok {
+			return model.ValueOf(v), true
 		}
 	}
 	switch t.Kind {
 	case model.KindBool:
 		if b, ok := x.(bool); ok {
-			return b, true
+			return model.Value{Kind: model.KindBool, Bool: b}, true
 		}
-		return fail()
 	case model.KindString:
 		if s, ok := x.(string); ok {
-			return s, true
+			return model.Value{Kind: model.KindString, Str: s}, true
 		}
-		return fail()
 	case model.KindInt:
 		if i, ok := toInt(x); ok {
-			return i, true
+			return model.Value{Kind: model.KindInt, Int: int64(i)}, true
 		}
-		return fail()
 	case model.KindNumber:
 		if f, ok := toFloat(x); ok {
-			return f, true
+			return model.Value{Kind: model.KindNumber, Num: f}, true
 		}
-		return fail()
 	case model.KindTime:
 		switch v := x.(type) {
 		case time.Time:
-			return v, true
+			return model.Value{Kind: model.KindTime, Time: v}, true
 		case string:
 			if tm, err := rules.ParseTime(v); err == nil {
-				return tm, true
+				return model.Value{Kind: model.KindTime, Time: tm}, true
 			}
 		}
-		return fail()
 	case model.KindDuration:
 		switch v := x.(type) {
 		case time.Duration:
-			return v, true
+			return model.Value{Kind: model.KindDuration, Int: int64(v)}, true
 		case string:
 			if dur, ok := parser.ParseDuration(v); ok {
-				return dur, true
+				return model.Value{Kind: model.KindDuration, Int: int64(dur)}, true
 			}
 		}
-		return fail()
 	case model.KindList:
-		items, ok := toList(x)
-		if !ok {
-			return fail()
-		}
-		out := make([]any, 0, len(items))
-		good := true
-		for i, item := range items {
-			v, ok := d.convert(t.Elem, item, fmt.Sprintf("%s[%d]", path, i))
-			if !ok {
-				good = false
-				continue
-			}
-			out = append(out, v)
-		}
-		return out, good
-	case model.KindObject:
-		if t.Event {
-			return d.event(x, path)
+		return r.list(t, x, path)
+	case model.KindMissing:
+		p, ok := plain(x, 1)
+		if ok {
+			return model.ValueOf(p), true
 		}
 	}
 	return fail()
 }
 
-var (
-	eventTypeType = &rules.Type{Kind: model.KindString}
-	eventAtType   = &rules.Type{Kind: model.KindTime}
-)
-
-// event checks an event object: type string and at time are required;
-// other fields are kept, with numbers made plain.
-func (d *decoder) event(x any, path string) (any, bool) {
-	m, ok := x.(map[string]any)
+// list checks a list fact. Lists of strings and bools are kept as given;
+// other lists are converted to the element types expressions use.
+func (r *run) list(t *rules.Type, x any, path string) (model.Value, bool) {
+	items, ok := toList(x)
 	if !ok {
-		d.errs = append(d.errs, &FactError{Path: path, Want: "an event (an object with type and at)", Found: describe(x)})
-		return nil, false
+		r.errs = append(r.errs, &FactError{Path: path, Want: t.String(), Found: describe(x)})
+		return model.Value{}, false
 	}
-	out := make(map[string]any, len(m))
+	keep := t.Elem.Kind == model.KindString || t.Elem.Kind == model.KindBool
+	var out []any
+	if !keep {
+		out = make([]any, len(items))
+	}
 	good := true
-	for k, v := range m {
-		p, ok := plain(v, 1)
-		if !ok {
-			d.errs = append(d.errs, &FactError{Path: path + "." + k, Want: fmt.Sprintf("a value nested at most %d levels deep", maxDepth), Found: "a deeper value"})
-			return nil, false
-		}
-		out[k] = p
-	}
-	for _, f := range []struct {
-		name string
-		typ  *rules.Type
-	}{{"type", eventTypeType}, {"at", eventAtType}} {
-		v, present := m[f.name]
-		if !present || v == nil {
-			d.errs = append(d.errs, &FactError{Path: path + "." + f.name, Missing: true})
-			good = false
-			continue
-		}
-		conv, ok := d.convert(f.typ, v, path+"."+f.name)
+	for i, item := range items {
+		v, ok := r.convertElem(t.Elem, item, path, i)
 		if !ok {
 			good = false
 			continue
 		}
-		out[f.name] = conv
+		if !keep {
+			out[i] = v.Interface()
+		}
 	}
-	return out, good
+	if !good {
+		return model.Value{}, false
+	}
+	if keep {
+		if _, isList := x.([]any); isList {
+			return model.Value{Kind: model.KindList, Any: x}, true // no new interface
+		}
+		out = items
+	}
+	return model.Value{Kind: model.KindList, Any: out}, true
+}
+
+// convertElem converts a list element, naming it path[i] only on error.
+func (r *run) convertElem(t *rules.Type, x any, path string, i int) (model.Value, bool) {
+	n := len(r.errs)
+	v, ok := r.convert(t, x, "")
+	for j := n; j < len(r.errs); j++ {
+		if fe, isFact := r.errs[j].(*FactError); isFact {
+			fe.Path = elemPath(path, i) + fe.Path
+		}
+	}
+	return v, ok
+}
+
+func elemPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// events checks a list of events: each an object with a string type and a
+// time at. The list is kept as given; the at times go to r.times.
+func (r *run) events(n *rules.FactNode, x any) {
+	items, ok := toList(x)
+	if !ok {
+		r.errs = append(r.errs, &FactError{Path: n.Path, Want: n.Type.String(), Found: describe(x)})
+		return
+	}
+	times := r.times[n.Index][:0]
+	good := true
+	for i, item := range items {
+		m, ok := item.(map[string]any)
+		if !ok {
+			r.errs = append(r.errs, &FactError{Path: elemPath(n.Path, i), Want: "an event (an object with type and at)", Found: describe(item)})
+			good = false
+			continue
+		}
+		if typ, present := m["type"]; !present || typ == nil {
+			r.errs = append(r.errs, &FactError{Path: elemPath(n.Path, i) + ".type", Missing: true})
+			good = false
+		} else if _, ok := typ.(string); !ok {
+			r.errs = append(r.errs, &FactError{Path: elemPath(n.Path, i) + ".type", Want: "string", Found: describe(typ)})
+			good = false
+		}
+		at, present := m["at"]
+		var tm time.Time
+		switch v := at.(type) {
+		case time.Time:
+			tm = v
+		case string:
+			t, err := rules.ParseTime(v)
+			if err != nil {
+				r.errs = append(r.errs, &FactError{Path: elemPath(n.Path, i) + ".at", Want: "time", Found: describe(at)})
+				good = false
+			}
+			tm = t
+		default:
+			if !present || at == nil {
+				r.errs = append(r.errs, &FactError{Path: elemPath(n.Path, i) + ".at", Missing: true})
+			} else {
+				r.errs = append(r.errs, &FactError{Path: elemPath(n.Path, i) + ".at", Want: "time", Found: describe(at)})
+			}
+			good = false
+		}
+		times = append(times, tm)
+	}
+	r.times[n.Index] = times
+	if good {
+		// x already holds the list as an interface: storing it as it is
+		// does not allocate, unlike converting items back.
+		if _, isList := x.([]any); !isList {
+			x = items
+		}
+		r.slots[n.Index] = model.Value{Kind: model.KindList, Any: x}
+	}
 }
 
 // plain returns a copy of x with json.Numbers (at any depth) turned into

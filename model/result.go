@@ -1,10 +1,7 @@
 package model
 
 import (
-	"bytes"
-	"encoding/json"
 	"sort"
-	"strconv"
 	"time"
 )
 
@@ -30,6 +27,27 @@ type Result struct {
 	Missing []string `json:"missing"`
 	// Trace is every let, criterion, rule and ladder step in evaluation order.
 	Trace []Step `json:"trace"`
+
+	// scratch is memory the evaluator reuses when it evaluates into this
+	// result again: the steps' Reads and Missing point into it.
+	scratch scratch
+}
+
+type scratch struct {
+	reads []Read
+	strs  []string
+}
+
+// Scratch returns, emptied, the buffers that the trace's reads and missing
+// lists of the last evaluation into r were stored in, for the evaluator to
+// reuse. Code other than an evaluator has no use for it.
+func (r *Result) Scratch() ([]Read, []string) {
+	return r.scratch.reads[:0], r.scratch.strs[:0]
+}
+
+// KeepScratch stores the buffers of an evaluation into r, for the next one.
+func (r *Result) KeepScratch(reads []Read, strs []string) {
+	r.scratch.reads, r.scratch.strs = reads, strs
 }
 
 // Score holds the total and each group's score.
@@ -45,44 +63,6 @@ type GroupScore struct {
 	Raw    float64  `json:"raw"`
 	Min    *float64 `json:"min"`
 	Max    *float64 `json:"max"`
-}
-
-// MarshalJSON writes the numbers in their short form.
-func (g GroupScore) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(`{"points":`)
-	b.Write(marshalNumber(g.Points))
-	b.WriteString(`,"raw":`)
-	b.Write(marshalNumber(g.Raw))
-	b.WriteString(`,"min":`)
-	writeOptNumber(&b, g.Min)
-	b.WriteString(`,"max":`)
-	writeOptNumber(&b, g.Max)
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-// MarshalJSON writes the total in its short form.
-func (s Score) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(`{"total":`)
-	b.Write(marshalNumber(s.Total))
-	b.WriteString(`,"groups":`)
-	groups, err := json.Marshal(s.Groups)
-	if err != nil {
-		return nil, err
-	}
-	b.Write(groups)
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-func writeOptNumber(b *bytes.Buffer, f *float64) {
-	if f == nil {
-		b.WriteString("null")
-		return
-	}
-	b.Write(marshalNumber(*f))
 }
 
 // Status is the outcome of a framework criterion.
@@ -148,26 +128,6 @@ type Read struct {
 // object in that order.
 type Reads []Read
 
-// MarshalJSON writes the reads as an object, keeping their order.
-func (r Reads) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, rd := range r {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		writeString(&b, rd.Name)
-		b.WriteByte(':')
-		v, err := rd.Value.MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
 // Step is one entry of the explanation trace.
 type Step struct {
 	Kind StepKind
@@ -200,74 +160,6 @@ type Step struct {
 	At string
 }
 
-// MarshalJSON writes the fields that belong to the step's kind.
-func (s Step) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(`{"kind":`)
-	writeString(&b, string(s.Kind))
-	field := func(name, v string) {
-		if v == "" {
-			return
-		}
-		b.WriteString(`,"` + name + `":`)
-		writeString(&b, v)
-	}
-	field("group", s.Group)
-	field("framework", s.Framework)
-	field("ladder", s.Ladder)
-	field("name", s.Name)
-	field("label", s.Label)
-	field("outcome", string(s.Outcome))
-	switch s.Kind {
-	case StepRule:
-		b.WriteString(`,"points":`)
-		b.Write(marshalNumber(s.Points))
-		if s.Each {
-			b.WriteString(`,"matches":` + strconv.Itoa(s.Matches) + `,"counted":` + strconv.Itoa(s.Counted))
-		}
-	case StepGroup, StepTotal:
-		b.WriteString(`,"points":`)
-		b.Write(marshalNumber(s.Points))
-		b.WriteString(`,"raw":`)
-		b.Write(marshalNumber(s.Raw))
-	case StepLet:
-		if s.Outcome == HasValue {
-			b.WriteString(`,"value":`)
-			v, err := s.Value.MarshalJSON()
-			if err != nil {
-				return nil, err
-			}
-			b.Write(v)
-		}
-	}
-	field("because", s.Because)
-	if len(s.Reads) > 0 {
-		b.WriteString(`,"reads":`)
-		r, err := s.Reads.MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		b.Write(r)
-	}
-	if len(s.Missing) > 0 {
-		b.WriteString(`,"missing":`)
-		m, _ := json.Marshal(s.Missing)
-		b.Write(m)
-	}
-	field("at", s.At)
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-// writeString writes s as a JSON string without escaping <, > and &, so
-// that conditions such as "met >= 3" stay readable.
-func writeString(b *bytes.Buffer, s string) {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	b.Truncate(b.Len() - 1) // Encode adds a newline
-}
-
 // Group returns the score of the named group (zero if there is none).
 func (r *Result) Group(name string) GroupScore { return r.Score.Groups[name] }
 
@@ -283,29 +175,6 @@ func (r *Result) Rule(group, label string) *Step {
 		}
 	}
 	return nil
-}
-
-// MarshalJSON writes the result in its documented shape; "missing" and
-// "trace" are always arrays, never null.
-func (r *Result) MarshalJSON() ([]byte, error) {
-	type plain Result
-	p := plain(*r)
-	if p.Missing == nil {
-		p.Missing = []string{}
-	}
-	if p.Trace == nil {
-		p.Trace = []Step{}
-	}
-	if p.Labels == nil {
-		p.Labels = map[string]string{}
-	}
-	if p.Frameworks == nil {
-		p.Frameworks = map[string]*FrameworkResult{}
-	}
-	if p.Score.Groups == nil {
-		p.Score.Groups = map[string]GroupScore{}
-	}
-	return json.Marshal(p)
 }
 
 // SortedKeys returns the keys of m in order.

@@ -5,7 +5,6 @@
 package model
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -107,6 +106,29 @@ func ValueOf(x any) Value {
 		return Value{Kind: KindList, Any: x}
 	case map[string]any:
 		return Value{Kind: KindObject, Any: x}
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return Value{Kind: KindInt, Int: i}
+		}
+		f, err := x.Float64()
+		if err != nil {
+			return Value{Kind: KindString, Str: string(x)}
+		}
+		return Value{Kind: KindNumber, Num: f}
+	case uint:
+		return Value{Kind: KindInt, Int: int64(x)}
+	case uint64:
+		return Value{Kind: KindInt, Int: int64(x)}
+	case uint32:
+		return Value{Kind: KindInt, Int: int64(x)}
+	case int16:
+		return Value{Kind: KindInt, Int: int64(x)}
+	case int8:
+		return Value{Kind: KindInt, Int: int64(x)}
+	case uint16:
+		return Value{Kind: KindInt, Int: int64(x)}
+	case uint8:
+		return Value{Kind: KindInt, Int: int64(x)}
 	}
 	return Value{Kind: KindObject, Any: x}
 }
@@ -120,67 +142,6 @@ func (v Value) Number() (float64, bool) {
 		return v.Num, true
 	}
 	return 0, false
-}
-
-// MarshalJSON writes the value as JSON: times in RFC 3339, durations as Go
-// duration strings, a missing value as null.
-func (v Value) MarshalJSON() ([]byte, error) {
-	switch v.Kind {
-	case KindMissing, KindNull:
-		return []byte("null"), nil
-	case KindBool:
-		return strconv.AppendBool(nil, v.Bool), nil
-	case KindInt:
-		return strconv.AppendInt(nil, v.Int, 10), nil
-	case KindNumber:
-		return marshalNumber(v.Num), nil
-	case KindString:
-		var b bytes.Buffer
-		writeString(&b, v.Str)
-		return b.Bytes(), nil
-	case KindTime:
-		return json.Marshal(v.Time.Format(time.RFC3339Nano))
-	case KindDuration:
-		return json.Marshal(time.Duration(v.Int).String())
-	}
-	return json.Marshal(jsonable(v.Any))
-}
-
-// jsonable converts values inside lists and objects (times, NaN) to forms
-// encoding/json writes.
-func jsonable(x any) any {
-	switch x := x.(type) {
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = jsonable(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = jsonable(e)
-		}
-		return out
-	case time.Time:
-		return x.Format(time.RFC3339Nano)
-	case time.Duration:
-		return x.String()
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Sprint(x)
-		}
-	}
-	return x
-}
-
-// marshalNumber writes a float the short way: 50 rather than 50.0, and
-// rounds away binary noise beyond 9 decimals (2.5 * 0.5^(1/3) and friends).
-func marshalNumber(f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte(strconv.Quote(fmt.Sprint(f)))
-	}
-	return strconv.AppendFloat(nil, Round(f), 'f', -1, 64)
 }
 
 // Round rounds f to 9 decimal places, the precision results are shown in.
@@ -207,11 +168,7 @@ func (v Value) String() string {
 	case KindDuration:
 		return time.Duration(v.Int).String()
 	case KindList, KindObject:
-		b, err := json.Marshal(jsonable(v.Any))
-		if err != nil {
-			return fmt.Sprint(v.Any)
-		}
-		s := string(b)
+		s := string(appendAny(nil, v.Any, 0))
 		if len(s) > 48 {
 			switch x := v.Any.(type) {
 			case []any:
@@ -223,8 +180,7 @@ func (v Value) String() string {
 		}
 		return s
 	}
-	b, _ := v.MarshalJSON()
-	return string(b)
+	return string(v.appendJSON(nil))
 }
 
 // FormatNumber renders a score or point value: whole numbers without a

@@ -96,8 +96,10 @@ func (c *compiler) compileConditions() {
 		for i, cr := range p.fw.Criteria {
 			cr.When = c.compileExpr(p.u, p.crits[i].When, scope{phase: phaseFramework, index: p.fw.Index}, wantBool, "")
 		}
+		p.fw.Verdict = "qualified when every criterion is met"
 		if p.s.Qualified != nil {
 			p.fw.Qualified = c.compileQualified(p.u, p.s.Qualified, p.fw)
+			p.fw.Verdict = "qualified when " + strings.TrimSpace(p.s.Qualified.Text)
 		}
 	}
 	for _, p := range c.groups {
@@ -322,6 +324,18 @@ func (c *compiler) compileExprIn(u *unit, e *parser.Expr, sc scope, w want, pref
 	cond.Type = typeOfNature(nt)
 	if !c.checkWant(u, cond, w, nt) {
 		return nil
+	}
+	index := make(map[string]int, len(cond.Reads))
+	for i, ref := range cond.Reads {
+		index[ref.Name] = i
+	}
+	if w == wantBool || (w == wantValue && cond.Type == "bool") {
+		for _, leaf := range leavesOf(root) {
+			leaf.Simple = simplify(*leaf.ast, cond, index)
+		}
+	}
+	if w == wantList {
+		cond.Match = simplifyPredicate(tree.Node, cond, index)
 	}
 	for _, leaf := range leavesOf(root) {
 		if err := optimizer.Optimize(leaf.ast, cfg); err != nil {

@@ -100,8 +100,10 @@ type Framework struct {
 	Criteria []*Criterion
 	// Qualified is the `qualified when` condition; nil means all criteria met.
 	Qualified *Cond
-	At        string
-	Pos       parser.Pos
+	// Verdict describes the rule for people: "qualified when met >= 3".
+	Verdict string
+	At      string
+	Pos     parser.Pos
 }
 
 // Criterion is one framework criterion.
@@ -236,6 +238,9 @@ type Node struct {
 	X, Y *Node
 	// Program is a leaf's compiled expression.
 	Program *vm.Program
+	// Simple, when set, describes the leaf so that the evaluator can run it
+	// without the VM (see Simple); Program stays the reference.
+	Simple *Simple
 	// Needs are indexes into Cond.Reads of the facts and lets that must be
 	// known for the leaf to run: its reads outside ?? and ?. guards.
 	Needs []int
@@ -258,6 +263,9 @@ type Cond struct {
 	Root  *Node
 	// Type is the expression's checked type ("bool", "int", "any", ...).
 	Type string
+	// Match, for an each rule's where condition, describes the element
+	// predicate when it can run without the VM.
+	Match *Simple
 
 	expr   *parser.Expr
 	prefix int

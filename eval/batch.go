@@ -1,0 +1,197 @@
+package eval
+
+import (
+	"context"
+	"iter"
+	"runtime"
+	"sync"
+
+	"github.com/qualifyhq/qualify/model"
+)
+
+// Lead is one input of a batch.
+type Lead struct {
+	// Seq identifies the lead in its input, such as its line number; it
+	// is handed back with the outcome.
+	Seq int
+	// Facts are the lead's facts, in any form Evaluate accepts.
+	Facts any
+	// Err, when set, is a lead that could not be read; the batch reports
+	// it as that lead's outcome without evaluating anything.
+	Err error
+}
+
+// Scored is the outcome of one lead of a batch.
+type Scored struct {
+	Seq int
+	// Result is nil when Err is set.
+	Result *model.Result
+	Err    error
+	// Output is what BatchOptions.Encode made of the outcome, if set.
+	Output []byte
+}
+
+// BatchOptions tunes a batch.
+type BatchOptions struct {
+	// Workers is how many leads are evaluated at once; the default is
+	// runtime.GOMAXPROCS(0).
+	Workers int
+	// Window is how many leads may be read ahead of the one emitted next,
+	// which bounds the batch's memory whatever the input size; the
+	// default is 64 per worker.
+	Window int
+	// Encode, when set, is called by the workers (in parallel) to turn an
+	// outcome into bytes, handed to emit as Scored.Output: rendering JSON
+	// in the workers keeps the single emitting goroutine from becoming
+	// the bottleneck. dst is a buffer to append to.
+	Encode func(dst []byte, s *Scored) []byte
+
+	// fresh gives every lead its own Result, for Stream.
+	fresh bool
+}
+
+// job is one lead in flight; jobs are reused.
+type job struct {
+	lead Lead
+	out  Scored
+	res  model.Result
+	buf  []byte
+	done chan struct{}
+}
+
+// Batch evaluates leads concurrently and calls emit with each outcome in
+// the order the leads came. A lead that fails (unreadable, a missing
+// required fact, a wrong type) is an outcome with Err set and never stops
+// the others. Batch returns when every lead is emitted, or with the first
+// error from emit or the context.
+//
+// emit runs on the calling goroutine, one outcome at a time. The Result
+// and Output it gets are reused once it returns: copy what you keep. With
+// that reuse a batch allocates nothing per lead beyond what decoding the
+// lead's facts takes.
+func (e *Evaluator) Batch(ctx context.Context, leads iter.Seq[Lead], emit func(*Scored) error, opts BatchOptions) error {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	window := opts.Window
+	if window <= 0 {
+		window = 64 * workers
+	}
+	if window < workers {
+		window = workers
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	free := make(chan *job, window)
+	for i := 0; i < window; i++ {
+		free <- &job{done: make(chan struct{}, 1)}
+	}
+	work := make(chan *job, window)
+	order := make(chan *job, window)
+
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				e.runJob(ctx, j, opts)
+				j.done <- struct{}{}
+			}
+		}()
+	}
+
+	// The producer reads leads as long as the window has room.
+	go func() {
+		defer close(order)
+		defer close(work)
+		for lead := range leads {
+			var j *job
+			select {
+			case j = <-free:
+			case <-ctx.Done():
+				return
+			}
+			j.lead = lead
+			order <- j
+			work <- j
+		}
+	}()
+
+	// Emit in input order. On an error, return at once: the producer stops
+	// at its next lead and the workers when the work runs out.
+	for j := range order {
+		<-j.done
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := emit(&j.out); err != nil {
+			return err
+		}
+		j.lead, j.out = Lead{}, Scored{}
+		free <- j
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// runJob evaluates one lead of a batch into its job.
+func (e *Evaluator) runJob(ctx context.Context, j *job, opts BatchOptions) {
+	j.out = Scored{Seq: j.lead.Seq}
+	switch {
+	case j.lead.Err != nil:
+		j.out.Err = j.lead.Err
+	case ctx.Err() != nil:
+		j.out.Err = ctx.Err()
+	default:
+		res := &j.res
+		if opts.fresh {
+			res = &model.Result{}
+		}
+		if err := e.EvaluateInto(ctx, j.lead.Facts, res); err != nil {
+			j.out.Err = err
+		} else {
+			j.out.Result = res
+		}
+	}
+	if opts.Encode != nil {
+		j.buf = opts.Encode(j.buf[:0], &j.out)
+		j.out.Output = j.buf
+	}
+}
+
+// Stream evaluates the leads received from in concurrently and sends the
+// outcomes, in the order the leads came, on the returned channel, which is
+// closed when in is closed and every outcome is sent, or when ctx ends.
+// Each outcome has a Result of its own.
+func (e *Evaluator) Stream(ctx context.Context, in <-chan Lead, opts BatchOptions) <-chan Scored {
+	out := make(chan Scored, opts.Window)
+	opts.fresh = true
+	opts.Encode = nil
+	go func() {
+		defer close(out)
+		leads := func(yield func(Lead) bool) {
+			for {
+				select {
+				case l, ok := <-in:
+					if !ok || !yield(l) {
+						return
+					}
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+		_ = e.Batch(ctx, leads, func(s *Scored) error {
+			select {
+			case out <- *s:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}, opts)
+	}()
+	return out
+}
