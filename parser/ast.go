@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -264,16 +265,16 @@ func ParseDuration(s string) (time.Duration, bool) {
 	for i < len(s) && isDigit(s[i]) {
 		i++
 	}
-	if i > 0 && i < len(s) && i <= 12 {
-		n, err := strconv.ParseInt(s[:i], 10, 64)
-		if err == nil {
-			switch s[i:] {
-			case "d":
-				return time.Duration(n) * 24 * time.Hour, true
-			case "w":
-				return time.Duration(n) * 7 * 24 * time.Hour, true
-			}
+	if i > 0 && i < len(s) && (s[i:] == "d" || s[i:] == "w") {
+		unit := 24 * time.Hour
+		if s[i:] == "w" {
+			unit *= 7
 		}
+		n, err := strconv.ParseInt(s[:i], 10, 64)
+		if err != nil || n > int64(math.MaxInt64/unit) {
+			return 0, false
+		}
+		return time.Duration(n) * unit, true
 	}
 	d, err := time.ParseDuration(s)
 	return d, err == nil

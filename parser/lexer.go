@@ -225,6 +225,9 @@ func (s *scanner) scanNumber() (Token, error) {
 			if strings.ContainsAny(s.text[from:unitFrom], "._") {
 				return Token{}, s.errAt(from, s.off, CodeLiteral, "invalid duration %q: write a whole number and a unit, such as 30d", s.text[from:s.off])
 			}
+			if _, ok := ParseDuration(s.text[from:s.off]); !ok {
+				return Token{}, s.errAt(from, s.off, CodeLiteral, "duration %s is too long: a duration goes up to about 290 years", shorten(s.text[from:s.off]))
+			}
 			return s.token(TokDuration, from, s.off), nil
 		}
 		return Token{}, s.errAt(from, s.off, CodeLiteral, "invalid number or duration %q: a duration's unit is one of ms, s, m, h, d, w", s.text[from:s.off])
@@ -232,6 +235,9 @@ func (s *scanner) scanNumber() (Token, error) {
 	text := s.text[from:s.off]
 	if strings.HasSuffix(text, "_") || strings.Contains(text, "__") {
 		return Token{}, s.errAt(from, s.off, CodeLiteral, "invalid number %q: '_' may only separate digits", text)
+	}
+	if f, err := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64); err != nil || f > 1e15 {
+		return Token{}, s.errAt(from, s.off, CodeLiteral, "number %s is too large: points, limits and clamps go up to 10^15", shorten(text))
 	}
 	return s.token(TokNumber, from, s.off), nil
 }
@@ -493,6 +499,14 @@ func (s *scanner) exprBody(depth int) (int, error) {
 		return 0, s.errAt(at, at+1, CodeSyntax, "%q is never closed: the file ends inside this condition", s.text[at:at+1])
 	}
 	return end, nil
+}
+
+// shorten cuts a long literal for a message.
+func shorten(s string) string {
+	if len(s) > 24 {
+		return s[:20] + "..."
+	}
+	return s
 }
 
 func closerOf(open byte) byte {

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -110,4 +111,41 @@ func TestExpr_positionsInsideMultilineExpression(t *testing.T) {
 	assert.Equal(t, Pos{File: "t.qual", Line: 3, Column: 5, Offset: 28}, let.Value.PosAt(9))
 	assert.Equal(t, 3, let.Value.PosAt(11).Line)
 	assert.Equal(t, 7, let.Value.PosAt(11).Column)
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"30d", 30 * 24 * time.Hour, true},
+		{"2w", 14 * 24 * time.Hour, true},
+		{"12h", 12 * time.Hour, true},
+		{"1h30m", 90 * time.Minute, true},
+		{"500ms", 500 * time.Millisecond, true},
+		{"106751d", 106751 * 24 * time.Hour, true},
+		{"106752d", 0, false},
+		{"999999999999d", 0, false},
+		{"3y", 0, false},
+		{"d", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := ParseDuration(tt.in)
+		assert.Equal(t, tt.ok, ok, tt.in)
+		if ok {
+			assert.Equal(t, tt.want, got, tt.in)
+		}
+	}
+}
+
+func TestScan_hugeLiterals(t *testing.T) {
+	_, _, err := Scan(NewSource("t.qual", "score g max 1e400 {"))
+	require.Error(t, err)
+	_, _, err = Scan(NewSource("t.qual", "score g max 99999999999999999999 {"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is too large")
+	_, _, err = Scan(NewSource("t.qual", "score g {\n +1 \"x\" each e where true halflife 999999999999d\n}"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is too long")
 }
