@@ -27,12 +27,12 @@ func (r *Result) Explain() string {
 	if len(r.Score.Groups) > 0 {
 		for _, g := range r.groupOrder() {
 			gs := r.Score.Groups[g]
-			fmt.Fprintf(&b, "\nscore.%s = %s %s\n", g, FormatNumber(gs.Points), clampNote(gs))
+			fmt.Fprintf(&b, "\nscore.%s = %s %s\n", g, FormatNumber(gs.Points), gs.ClampNote())
 			tw := newTable(&b)
 			for i := range r.Trace {
 				s := &r.Trace[i]
 				if s.Kind == StepRule && s.Group == g {
-					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Outcome, signed(s.Points, s.Outcome), s.Label, ruleDetail(s), s.At)
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Outcome, s.PointsText(), s.Label, s.Detail(), s.At)
 				}
 			}
 			tw.Flush()
@@ -58,7 +58,7 @@ func (r *Result) Explain() string {
 			for i := range r.Trace {
 				s := &r.Trace[i]
 				if s.Kind == StepCriterion && s.Framework == name {
-					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Outcome, s.Name, s.Label, ruleDetail(s), s.At)
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Outcome, s.Name, s.Label, s.Detail(), s.At)
 				}
 			}
 			tw.Flush()
@@ -72,7 +72,7 @@ func (r *Result) Explain() string {
 			for i := range r.Trace {
 				s := &r.Trace[i]
 				if s.Kind == StepLadder && s.Ladder == name {
-					detail := ruleDetail(s)
+					detail := s.Detail()
 					if s.Because != "" && s.Outcome == Matched {
 						detail = strings.TrimSpace(detail + "  because " + s.Because)
 					}
@@ -97,7 +97,7 @@ func (r *Result) Explain() string {
 			if s.Outcome == OutUnknown {
 				val = "unknown"
 			}
-			fmt.Fprintf(tw, "  %s\t= %s\t%s\t%s\n", s.Name, val, ruleDetail(s), s.At)
+			fmt.Fprintf(tw, "  %s\t= %s\t%s\t%s\n", s.Name, val, s.Detail(), s.At)
 		}
 		tw.Flush()
 	}
@@ -135,7 +135,9 @@ func shortHash(h string) string {
 	return h
 }
 
-func clampNote(g GroupScore) string {
+// ClampNote describes a group's clamp for people: "(raw 55, max 50)", or
+// "" for a group without one.
+func (g GroupScore) ClampNote() string {
 	var parts []string
 	if g.Raw != g.Points {
 		parts = append(parts, "raw "+FormatNumber(g.Raw))
@@ -161,6 +163,10 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// PointsText renders the points a rule step gave: "+15", "-10", "0" when it
+// did not match, and tiny decayed points in full ("+5.3e-07").
+func (s *Step) PointsText() string { return signed(s.Points, s.Outcome) }
+
 func signed(p float64, o Outcome) string {
 	if o != Matched {
 		return "0"
@@ -175,9 +181,9 @@ func signed(p float64, o Outcome) string {
 	return s
 }
 
-// ruleDetail renders what a step read, what was missing, and how many
-// elements an each rule counted.
-func ruleDetail(s *Step) string {
+// Detail renders what a step read, what was missing, and how many elements
+// an each rule counted, as the Explain text shows it.
+func (s *Step) Detail() string {
 	var parts []string
 	if s.Each && s.Outcome != OutUnknown {
 		parts = append(parts, fmt.Sprintf("%d matched, %d counted", s.Matches, s.Counted))

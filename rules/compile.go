@@ -478,7 +478,7 @@ func (c *compiler) declareFramework(u *unit, s *parser.FrameworkStmt) {
 				free = crit
 			}
 			d := c.diag(u.src, CodeExtraCriterion, cr.Name.Range(), "%s has no criterion %q", named, cr.Name.Text)
-			if sug := suggest(cr.Name.Text, free); sug != "" {
+			if sug := Suggest(cr.Name.Text, free); sug != "" {
 				d.Suggestion = fmt.Sprintf("did you mean %q?", sug)
 				suggested[sug] = true
 			}

@@ -239,7 +239,7 @@ func (c *compiler) eachList(u *unit, n *parser.Name) (Ref, *Type, bool) {
 	node := c.schema.Lookup(n.Text)
 	if node == nil {
 		d := c.diag(u.src, CodeUnknownFact, n.Range(), "unknown fact %s", n.Text)
-		d.Suggestion = didYouMean(n.Text, c.listFacts())
+		d.Suggestion = DidYouMean(n.Text, c.listFacts())
 		return Ref{}, nil, false
 	}
 	if node.IsObject() || node.Type.Kind != model.KindList {
@@ -809,7 +809,7 @@ func (r *resolver) call(x *ast.CallNode, guarded bool) {
 					return
 				}
 				d := r.errorAt(CodeUnknownName, id.Location(), "unknown function %s", id.Value)
-				d.Suggestion = didYouMean(id.Value, names)
+				d.Suggestion = DidYouMean(id.Value, names)
 				return
 			}
 		}
@@ -939,7 +939,7 @@ func (r *resolver) qualifiedName(id *ast.IdentifierNode, segs []segment) {
 		return
 	}
 	d := r.errorAt(CodeUnknownName, id.Location(), "unknown name %s in the qualified condition of %s", id.Value, fw.Name)
-	d.Suggestion = didYouMean(id.Value, names)
+	d.Suggestion = DidYouMean(id.Value, names)
 	d.Why = "a qualified when condition sees met, unmet, unknown, total and the framework's criteria"
 }
 
@@ -959,7 +959,7 @@ func (r *resolver) score(loc file.Location, segs []segment) {
 		g = r.c.pol.Group(name)
 		if g == nil {
 			d := r.errorAt(CodeUnknownMember, segs[0].loc, "unknown score group %s", name)
-			d.Suggestion = didYouMean(name, groups)
+			d.Suggestion = DidYouMean(name, groups)
 			if d.Suggestion == "" {
 				d.Suggestion = "the groups are " + quoteList(groups)
 			}
@@ -1012,7 +1012,7 @@ func (r *resolver) framework(name string, d *decl, loc file.Location, segs []seg
 		}
 	}
 	dg := r.errorAt(CodeUnknownMember, segs[0].loc, "%s has no criterion or count %q", name, member)
-	dg.Suggestion = didYouMean(member, known)
+	dg.Suggestion = DidYouMean(member, known)
 	if dg.Suggestion == "" {
 		dg.Suggestion = name + " has " + quoteList(known)
 	}
@@ -1032,7 +1032,7 @@ func (r *resolver) fact(root string, loc file.Location, segs []segment, guarded 
 				path += "." + p.name
 			}
 			d := r.errorAt(CodeUnknownFact, s.loc, "unknown fact %s", path)
-			d.Suggestion = didYouMean(path, r.c.schema.Paths())
+			d.Suggestion = DidYouMean(path, r.c.schema.Paths())
 			if d.Suggestion == "" {
 				var under []string
 				for _, c := range node.Children {
@@ -1064,9 +1064,9 @@ func (r *resolver) unknown(name string, loc file.Location, segs []segment) {
 			path += "." + s.name
 		}
 		d := r.errorAt(CodeUnknownFact, loc, "unknown fact %s", path)
-		d.Suggestion = didYouMean(path, r.c.schema.Paths())
+		d.Suggestion = DidYouMean(path, r.c.schema.Paths())
 		if d.Suggestion == "" {
-			d.Suggestion = didYouMean(name, r.candidates())
+			d.Suggestion = DidYouMean(name, r.candidates())
 		}
 		if d.Suggestion == "" {
 			d.Why = "every fact a condition reads must be declared in the facts block"
@@ -1074,7 +1074,7 @@ func (r *resolver) unknown(name string, loc file.Location, segs []segment) {
 		return
 	}
 	d := r.errorAt(CodeUnknownName, loc, "unknown name %s", name)
-	d.Suggestion = didYouMean(name, append(r.candidates(), r.c.schema.Paths()...))
+	d.Suggestion = DidYouMean(name, append(r.candidates(), r.c.schema.Paths()...))
 	if d.Suggestion == "" {
 		d.Why = "a condition can read facts, lets, frameworks, score.GROUP, ladders and now"
 	}

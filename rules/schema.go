@@ -203,7 +203,7 @@ func (c *compiler) resolveType(src *parser.Source, t *parser.TypeRef) *Type {
 	}
 	names = append(names, "list")
 	d := c.diag(src, CodeUnknownType, spanAt(t.Pos, t.Name), "unknown type %q", t.Name)
-	d.Suggestion = didYouMean(t.Name, names)
+	d.Suggestion = DidYouMean(t.Name, names)
 	if d.Suggestion == "" {
 		d.Suggestion = "the types are " + quoteList(names[:len(names)-1]) + ", and list<T>"
 	}

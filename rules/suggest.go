@@ -6,9 +6,10 @@ import (
 	"strings"
 )
 
-// suggest returns the candidate closest to name by edit distance, if it is
-// close enough to be a likely typo, or "".
-func suggest(name string, candidates []string) string {
+// Suggest returns the candidate closest to name by edit distance, ignoring
+// case, when it is close enough to be a likely typo, or "". The compiler's
+// and the test runner's "did you mean" use it.
+func Suggest(name string, candidates []string) string {
 	best, bestDist := "", -1
 	for _, c := range candidates {
 		if c == name {
@@ -37,34 +38,40 @@ func suggest(name string, candidates []string) string {
 	return best
 }
 
-// didYouMean formats a suggestion for a diagnostic.
-func didYouMean(name string, candidates []string) string {
-	if s := suggest(name, candidates); s != "" {
+// DidYouMean formats Suggest's answer for a diagnostic, or returns "".
+func DidYouMean(name string, candidates []string) string {
+	if s := Suggest(name, candidates); s != "" {
 		return fmt.Sprintf("did you mean %q?", s)
 	}
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b, counting runes.
+// editDistance is the optimal string alignment distance between a and b,
+// counting runes: insertions, deletions, substitutions and transpositions of
+// two neighbours each cost one, so "hto" is one edit from "hot".
 func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return d[len(ra)][len(rb)]
 }
 
 // quoteList renders names as "a, b and c".

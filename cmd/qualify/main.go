@@ -5,6 +5,7 @@
 //
 //	qualify check [PATH...]
 //	qualify eval -p POLICY [FACTS.json | -] [--json] [--now TIME]
+//	qualify test [-v] [-run REGEXP] [--coverage] [--min-coverage PERCENT] [--json] [--now TIME] [PATH...]
 //
 // Exit codes: 0 success, 1 a policy or evaluation error, 2 a usage error.
 package main
