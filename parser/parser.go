@@ -97,6 +97,13 @@ func syntaxError(src *Source, toks []Token, err error) error {
 		if better := refine(src, toks, tok.Pos.Offset); better != nil {
 			return better
 		}
+		// A word that starts no entry of the block: say what entries the
+		// block takes.
+		if i := tokenAt(toks, tok.Pos.Offset); i >= 0 {
+			if _, keyword := unclosedBlock(toks, i); blockEntries[keyword] != "" {
+				expect = blockEntries[keyword] + ` or "}"`
+			}
+		}
 	}
 	if i := tokenAt(toks, tok.Pos.Offset); i > 1 && toks[i].Kind == TokExpr && toks[i-1].Text == "where" && toks[i-2].Text == "each" {
 		at := toks[i-1]
@@ -172,6 +179,15 @@ func unclosedBlock(toks []Token, end int) (int, string) {
 	}
 	top := stack[len(stack)-1]
 	return top.index, top.keyword
+}
+
+// blockEntries says what each block holds, for errors about a stray word.
+var blockEntries = map[string]string{
+	"test":      "now, given or expect",
+	"facts":     "a fact (PATH TYPE)",
+	"framework": `a criterion (NAME "LABEL" when CONDITION)`,
+	"score":     `a rule (+POINTS "LABEL" when CONDITION)`,
+	"classify":  "a step (LABEL [when CONDITION] [because \"REASON\"])",
 }
 
 // elementParsers parse one entry of a block, to explain why an entry that
@@ -251,6 +267,9 @@ func expectation(u *participle.UnexpectedTokenError) string {
 		return "a statement (policy, facts, let, framework, score, total, classify or test)"
 	}
 	raw := strings.TrimSuffix(msg[i+len("(expected "):], ")")
+	if strings.HasPrefix(raw, `("file" String) | Expr`) || strings.HasPrefix(raw, `(("file" String) | Expr)`) {
+		return `file "PATH" or the lead's facts as an object, as in given { contact: { role: "vp" } }`
+	}
 	if strings.HasPrefix(raw, "(<number> | Expr)") {
 		return "points: a number or an expression in parentheses, as in +10 or +(min(x, 20))"
 	}

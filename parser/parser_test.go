@@ -93,9 +93,11 @@ func TestParse_syntaxErrors(t *testing.T) {
 	tests := []struct {
 		name, src, want string
 	}{
+		{"stray word in a block", "score g {\n  foo\n}", `p.qual:2:3: error[E100]: unexpected "foo", expected a rule (+POINTS "LABEL" when CONDITION) or "}"`},
+		{"given without file", "test \"t\" {\n  given \"lead.json\"\n  expect true\n}", `p.qual:2:9: error[E100]: unexpected string "lead.json", expected file "PATH" or the lead's facts as an object, as in given { contact: { role: "vp" } }`},
 		{"unknown statement", "polcy \"p\"", `p.qual:1:1: error[E100]: unexpected "polcy", expected a statement (policy, facts, let, framework, score, total, classify or test)`},
 		{"rule without label", "score g {\n  +1 when x\n}", `p.qual:2:6: error[E100]: unexpected "when", expected a string in quotes`},
-		{"unsigned points", "score g {\n  10 \"x\" when x\n}", `p.qual:2:3: error[E100]: unexpected number 10, expected "}"`},
+		{"unsigned points", "score g {\n  10 \"x\" when x\n}", `p.qual:2:3: error[E100]: unexpected number 10, expected a rule (+POINTS "LABEL" when CONDITION) or "}"`},
 		{"missing brace", "classify stage {\n  a when b\n", `p.qual:1:16: error[E100]: "{" is never closed: the file ends inside this classify block`},
 		{"bad type", "facts {\n  a list<>\n}", `p.qual:2:10: error[E100]: unexpected ">", expected a type (string, int, number, bool, time, duration, event or list<T>)`},
 	}
