@@ -364,7 +364,7 @@ func (r *run) decode(m map[string]any) error {
 		r.raw = p.(map[string]any)
 	}
 	for i := range r.pol.FactReads {
-		if v, _ := r.value(&r.pol.FactReads[i]); v.Missing() {
+		if !r.known(&r.pol.FactReads[i]) {
 			r.res.Missing = append(r.res.Missing, r.pol.FactReads[i].Name)
 		}
 	}
@@ -575,16 +575,13 @@ func (r *run) truth(c *rules.Cond, n *rules.Node, env envFor) (tri, error) {
 		}
 		return x, err
 	}
+	if n.Simple != nil {
+		if t, ok := r.simpleLeaf(c, n.Simple); ok {
+			return t, nil
+		}
+	}
 	if r.blocked(c, n) {
 		return triUnknown, nil
-	}
-	if n.Simple != nil {
-		if b, ok := r.simple(c, n.Simple, nil); ok {
-			if b {
-				return triTrue, nil
-			}
-			return triFalse, nil
-		}
 	}
 	out, err := r.runLeaf(c, n, env(r))
 	if err != nil {
@@ -612,21 +609,30 @@ func (r *run) traceReads(extra *model.Read, conds ...*rules.Cond) model.Reads {
 	if extra != nil {
 		r.reads = append(r.reads, *extra)
 	}
+	// One condition's reads are distinct already; with more, skip repeats.
+	dedupe := extra != nil || len(conds) > 1
 	for _, c := range conds {
 		if c == nil {
 			continue
 		}
 		for i := range c.Reads {
 			ref := &c.Reads[i]
-			if ref.Kind == rules.RefNow || r.traced(start, ref.Name) {
+			if ref.Kind == rules.RefNow || dedupe && r.traced(start, ref.Name) {
 				continue
 			}
-			if v, ok := r.value(ref); ok {
-				r.reads = append(r.reads, model.Read{Name: ref.Name, Value: v})
-			} else if ref.Kind == rules.RefFact || ref.Kind == rules.RefLet {
-				// Missing, or an unknown let: shown as null, so a guarded
-				// read that fell back to its default is visible.
-				r.reads = append(r.reads, model.Read{Name: ref.Name})
+			r.reads = append(r.reads, model.Read{Name: ref.Name})
+			dst := &r.reads[len(r.reads)-1]
+			v, ok := r.read(ref, &dst.Value)
+			switch {
+			case ok && v != &dst.Value:
+				dst.Value = *v
+			case !ok && v == &dst.Value:
+				dst.Value = model.Value{}
+			case !ok && ref.Kind != rules.RefFact && ref.Kind != rules.RefLet:
+				// Missing facts and unknown lets show as null, so that a
+				// guarded read that fell back to its default is visible;
+				// other unknowns are left out.
+				r.reads = r.reads[:len(r.reads)-1]
 			}
 		}
 	}
@@ -698,7 +704,7 @@ func (r *run) newStep(kind model.StepKind, at string) *model.Step {
 		r.res.Trace = append(r.res.Trace, model.Step{})
 		s = &r.res.Trace[len(r.res.Trace)-1]
 	} else {
-		r.scratch = model.Step{}
+		// Nothing reads a thrown-away step back: no need to clear it.
 		s = &r.scratch
 	}
 	s.Kind, s.At = kind, at
@@ -755,7 +761,12 @@ func (r *run) evalFrameworks() error {
 			fr = &model.FrameworkResult{}
 			r.res.Frameworks[f.Name] = fr
 		}
-		crit := resetMap(fr.Criteria, len(f.Criteria))
+		// The same criteria are written every time: the map is cleared only
+		// for a result reused from another policy.
+		crit := fr.Criteria
+		if crit == nil || len(crit) != len(f.Criteria) {
+			crit = resetMap(crit, len(f.Criteria))
+		}
 		for j, c := range f.Criteria {
 			t, err := r.truth(c.When, c.When.Root, mainEnv)
 			if err != nil {

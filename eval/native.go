@@ -8,6 +8,33 @@ import (
 	"github.com/qualifyhq/qualify/rules"
 )
 
+// simpleLeaf runs a condition leaf described by rules.Simple: unknown when a
+// fact or let it reads is not known (its operands are exactly what it
+// needs), else true or false. ok is false when the leaf is not covered and
+// its program must run.
+func (r *run) simpleLeaf(c *rules.Cond, s *rules.Simple) (tri, bool) {
+	for _, o := range [2]*rules.Operand{&s.L, &s.R} {
+		switch o.Kind {
+		case rules.OperandRead, rules.OperandLen, rules.OperandDaysSince, rules.OperandDaysUntil:
+			ref := &c.Reads[o.Index]
+			if (ref.Kind == rules.RefFact || ref.Kind == rules.RefLet) && !r.known(ref) {
+				if o.Kind == rules.OperandLen && o.Const.Kind == model.KindList {
+					continue // len(list ?? [])
+				}
+				return triUnknown, true
+			}
+		}
+	}
+	b, ok := r.simple(c, s, nil)
+	switch {
+	case !ok:
+		return triFalse, false
+	case b:
+		return triTrue, true
+	}
+	return triFalse, true
+}
+
 // simple runs a condition described by rules.Simple directly on the lead's
 // values. covered is false when a value is of a kind the description does
 // not handle (possible in policies without a facts block): the caller then
@@ -17,29 +44,33 @@ func (r *run) simple(c *rules.Cond, s *rules.Simple, elem any) (result, covered 
 	case rules.SimpleConst:
 		return s.Bool, true
 	case rules.SimpleTruth:
-		v, ok := r.operand(c, &s.L, elem)
+		var tl model.Value
+		v, ok := r.operand(c, &s.L, elem, &tl)
 		if !ok || v.Kind != model.KindBool {
 			return false, false
 		}
 		return v.Bool, true
 	case rules.SimpleCompare:
-		l, ok := r.operand(c, &s.L, elem)
+		var tl, tr model.Value
+		l, ok := r.operand(c, &s.L, elem, &tl)
 		if !ok {
 			return false, false
 		}
-		rv, ok := r.operand(c, &s.R, elem)
+		rv, ok := r.operand(c, &s.R, elem, &tr)
 		if !ok {
 			return false, false
 		}
 		return compare(l, rv, s.Cmp)
 	case rules.SimpleIn:
-		l, ok := r.operand(c, &s.L, elem)
+		var tl model.Value
+		l, ok := r.operand(c, &s.L, elem, &tl)
 		if !ok {
 			return false, false
 		}
 		return in(l, s)
 	case rules.SimpleRange:
-		l, ok := r.operand(c, &s.L, elem)
+		var tl model.Value
+		l, ok := r.operand(c, &s.L, elem, &tl)
 		if !ok {
 			return false, false
 		}
@@ -51,7 +82,8 @@ func (r *run) simple(c *rules.Cond, s *rules.Simple, elem any) (result, covered 
 		}
 		return false, false
 	case rules.SimplePrefix, rules.SimpleSuffix, rules.SimpleContains, rules.SimpleMatches:
-		l, ok := r.operand(c, &s.L, elem)
+		var tl model.Value
+		l, ok := r.operand(c, &s.L, elem, &tl)
 		if !ok || l.Kind != model.KindString {
 			return false, false
 		}
@@ -65,7 +97,8 @@ func (r *run) simple(c *rules.Cond, s *rules.Simple, elem any) (result, covered 
 		}
 		return s.Re.MatchString(l.Str), true
 	case rules.SimpleWithin:
-		l, ok := r.operand(c, &s.L, elem)
+		var tl model.Value
+		l, ok := r.operand(c, &s.L, elem, &tl)
 		if !ok || l.Kind != model.KindTime {
 			return false, false
 		}
@@ -94,7 +127,8 @@ func (r *run) simple(c *rules.Cond, s *rules.Simple, elem any) (result, covered 
 
 // quantify runs any, all, none and count over a list with a predicate.
 func (r *run) quantify(c *rules.Cond, s *rules.Simple) (bool, bool) {
-	l, ok := r.operand(c, &s.L, nil)
+	var tl model.Value
+	l, ok := r.operand(c, &s.L, nil, &tl)
 	if !ok || l.Kind != model.KindList {
 		return false, false
 	}
@@ -123,63 +157,86 @@ func (r *run) quantify(c *rules.Cond, s *rules.Simple) (bool, bool) {
 	case rules.SimpleAll, rules.SimpleNone:
 		return true, true
 	}
-	return compare(model.Value{Kind: model.KindInt, Int: int64(n)}, s.R.Const, s.Cmp)
+	count := model.Value{Kind: model.KindInt, Int: int64(n)}
+	return compare(&count, &s.R.Const, s.Cmp)
 }
 
 // operand returns an operand's value; ok is false when it cannot be had
-// without the VM.
-func (r *run) operand(c *rules.Cond, o *rules.Operand, elem any) (model.Value, bool) {
+// without the VM. A fact or let is returned in place; a computed value is
+// written to tmp. Either way nothing is copied but what is computed.
+func (r *run) operand(c *rules.Cond, o *rules.Operand, elem any, tmp *model.Value) (*model.Value, bool) {
 	switch o.Kind {
 	case rules.OperandConst:
-		return o.Const, true
+		return &o.Const, true
 	case rules.OperandRead:
-		v, known := r.value(&c.Reads[o.Index])
-		return v, known
+		return r.read(&c.Reads[o.Index], tmp)
 	case rules.OperandReadOr:
-		v, known := r.value(&c.Reads[o.Index])
+		v, known := r.read(&c.Reads[o.Index], tmp)
 		if !known || v.Kind == model.KindNull {
-			return o.Const, true
+			return &o.Const, true
 		}
 		return v, true
 	case rules.OperandLen:
-		v, known := r.value(&c.Reads[o.Index])
+		v, known := r.read(&c.Reads[o.Index], tmp)
 		if !known && o.Const.Kind == model.KindList {
-			return model.Value{Kind: model.KindInt}, true
+			*tmp = model.Value{Kind: model.KindInt}
+			return tmp, true
 		}
 		switch v.Kind {
 		case model.KindList:
 			list, _ := v.Any.([]any)
-			return model.Value{Kind: model.KindInt, Int: int64(len(list))}, true
+			*tmp = model.Value{Kind: model.KindInt, Int: int64(len(list))}
+			return tmp, true
 		case model.KindString:
-			return model.Value{Kind: model.KindInt, Int: int64(len([]rune(v.Str)))}, true
+			*tmp = model.Value{Kind: model.KindInt, Int: int64(len([]rune(v.Str)))}
+			return tmp, true
 		}
-		return model.Value{}, false
+		return nil, false
 	case rules.OperandDaysSince, rules.OperandDaysUntil:
-		v, known := r.value(&c.Reads[o.Index])
+		v, known := r.read(&c.Reads[o.Index], tmp)
 		if !known || v.Kind != model.KindTime {
-			return model.Value{}, false
+			return nil, false
 		}
 		d := r.now.Sub(v.Time)
 		if o.Kind == rules.OperandDaysUntil {
 			d = v.Time.Sub(r.now)
 		}
-		return model.Value{Kind: model.KindInt, Int: int64(d / (24 * time.Hour))}, true
+		*tmp = model.Value{Kind: model.KindInt, Int: int64(d / (24 * time.Hour))}
+		return tmp, true
 	case rules.OperandElem:
-		return model.ValueOf(elem), true
+		*tmp = model.ValueOf(elem)
+		return tmp, true
 	case rules.OperandField:
 		m, ok := elem.(map[string]any)
 		if !ok {
-			return model.Value{}, false
+			return nil, false
 		}
-		return model.ValueOf(m[o.Field]), true
+		*tmp = model.ValueOf(m[o.Field])
+		return tmp, true
 	}
-	return model.Value{}, false
+	return nil, false
+}
+
+// read is value without copying facts and lets: it points at their slot,
+// or computes into tmp.
+func (r *run) read(ref *rules.Ref, tmp *model.Value) (*model.Value, bool) {
+	switch {
+	case ref.Kind == rules.RefFact && ref.Node != nil:
+		v := &r.slots[ref.Index]
+		return v, v.Kind != model.KindMissing
+	case ref.Kind == rules.RefLet:
+		l := &r.lets[ref.Index]
+		return &l.val, l.known
+	}
+	v, known := r.value(ref)
+	*tmp = v
+	return tmp, known
 }
 
 // compare compares two values as expr does: ints as ints, an int and a
 // float as floats, strings, times and durations by their order, bools and
 // nil for equality only.
-func compare(a, b model.Value, op rules.CmpOp) (bool, bool) {
+func compare(a, b *model.Value, op rules.CmpOp) (bool, bool) {
 	var c int
 	switch {
 	case a.Kind == model.KindInt && b.Kind == model.KindInt,
@@ -237,10 +294,10 @@ func cmp3(less, more bool) int {
 	return 0
 }
 
-func isNumber(v model.Value) bool { return v.Kind == model.KindInt || v.Kind == model.KindNumber }
+func isNumber(v *model.Value) bool { return v.Kind == model.KindInt || v.Kind == model.KindNumber }
 
 // in tests membership in a list of constants.
-func in(v model.Value, s *rules.Simple) (bool, bool) {
+func in(v *model.Value, s *rules.Simple) (bool, bool) {
 	switch {
 	case v.Kind == model.KindString && s.Strs != nil:
 		for _, x := range s.Strs {
