@@ -510,7 +510,7 @@ score g {
 		"two values": {[]byte(`{} {}`), "invalid lead: more than one JSON value"},
 		"nil":        {nil, "invalid lead: no facts (nil)"},
 		"number":     {42, "invalid lead: facts must be an object, a map or a struct, not int"},
-		"deep":       {[]byte(strings.Repeat("[", 100) + strings.Repeat("]", 100)), "invalid lead: JSON nested 100 levels deep; the limit is 64"},
+		"deep":       {[]byte(`{"a":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + "}"), "invalid lead: JSON syntax error at line 1, column 10005: invalid character '[' exceeded max depth"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := eval.New(pol).Evaluate(context.Background(), tt.in)
@@ -518,6 +518,16 @@ score g {
 			assert.Equal(t, tt.want, err.Error())
 		})
 	}
+}
+
+func TestEvaluate_deepValues(t *testing.T) {
+	deep := `{"n": 1, "x":` + strings.Repeat(`{"a":`, 100) + "1" + strings.Repeat("}", 100) + "}"
+	// A typed policy ignores what it does not declare.
+	res := evaluate(t, policy(t, "facts {\n  n int\n}\nscore g {\n  +1 \"n\" when n > 0\n}"), []byte(deep))
+	assert.Equal(t, 1.0, res.Score.Total)
+	// An untyped policy copies the lead, up to 64 levels.
+	_, err := eval.New(policy(t, "score g {\n  +1 \"n\" when n > 0\n}")).Evaluate(context.Background(), []byte(deep))
+	assert.EqualError(t, err, "invalid lead: facts nested more than 64 levels deep")
 }
 
 func TestEvaluate_missingIsSortedAndOnlyWhatPolicyReads(t *testing.T) {

@@ -22,8 +22,9 @@ import (
 // MaxFactsSize is the largest JSON document Evaluate accepts for one lead.
 const MaxFactsSize = 8 << 20
 
-// maxDepth bounds the nesting of a lead's JSON, so that a hostile document
-// cannot exhaust the stack of the code that walks it.
+// maxDepth bounds the nesting of the values the evaluator copies or walks
+// (events, untyped leads), so that a hostile document, or a cyclic Go
+// value, cannot exhaust the stack. encoding/json bounds the decoding itself.
 const maxDepth = 64
 
 // FactError is a problem with one fact of a lead: a required fact that is
@@ -138,9 +139,6 @@ func decodeJSON(b []byte) (map[string]any, error) {
 	if len(b) > MaxFactsSize {
 		return nil, &InputError{Msg: fmt.Sprintf("lead is %d bytes; the limit is %d", len(b), MaxFactsSize)}
 	}
-	if depth := jsonDepth(b); depth > maxDepth {
-		return nil, &InputError{Msg: fmt.Sprintf("JSON nested %d levels deep; the limit is %d", depth, maxDepth)}
-	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
@@ -175,35 +173,6 @@ func jsonErrorText(b []byte, err error) string {
 		return "JSON ends early"
 	}
 	return err.Error()
-}
-
-// jsonDepth returns the deepest nesting of objects and arrays in b.
-func jsonDepth(b []byte) int {
-	depth, most := 0, 0
-	inString, escaped := false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-			if depth > most {
-				most = depth
-			}
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return most
 }
 
 // describe renders a value found in a lead for an error message.

@@ -297,6 +297,9 @@ func appendField(dst []byte, name, value string) []byte {
 // appendNumber writes a float the short way: 50 rather than 50.0, rounded
 // to 9 decimals; NaN and infinities, which JSON lacks, as strings.
 func appendNumber(dst []byte, f float64) []byte {
+	if f == math.Trunc(f) && f > -1e15 && f < 1e15 {
+		return strconv.AppendInt(dst, int64(f), 10) // most scores are whole
+	}
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return strconv.AppendQuote(dst, strconv.FormatFloat(f, 'g', -1, 64))
 	}
