@@ -6,8 +6,12 @@
 //	qualify check [PATH...]
 //	qualify eval -p POLICY [FACTS.json | -] [--json] [--now TIME]
 //	qualify test [-v] [-run REGEXP] [--coverage] [--min-coverage PERCENT] [--json] [--now TIME] [PATH...]
+//	qualify fmt [-l] [-w] [-d] [PATH...]
+//	qualify vet [--ranges] [--json] [PATH...]
 //
 // Exit codes: 0 success, 1 a policy or evaluation error, 2 a usage error.
+// vet exits 1 when it warns. fmt follows gofmt: 1 when -d shows a change,
+// 2 on a syntax error or a file it cannot read or write.
 package main
 
 import (
