@@ -315,19 +315,35 @@ func appendOptNumber(dst []byte, f *float64) []byte {
 
 const hex = "0123456789abcdef"
 
+// safeASCII marks the bytes a JSON string holds as they are.
+var safeASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString writes s as a JSON string as encoding/json does with HTML
 // escaping off: quotes, backslashes and control characters escaped,
 // invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	i := 0
+	for i < len(s) && safeASCII[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		dst = append(dst, s...) // the common case: nothing to escape
+		return append(dst, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
+		if safeASCII[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
