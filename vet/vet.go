@@ -275,7 +275,7 @@ func (v *vetter) shadowedSteps() {
 				d := v.warn(CodeShadowedStep, v.stepLabelRange(st),
 					"a ladder takes the first step that holds, so this step's label is never given; put the stricter step first or change a condition",
 					"step %s of %s is never chosen: %s", st.Label, l.Name, reason)
-				d.Notes = []parser.Note{v.note(earlier.Pos, "step " + earlier.Label + " is here")}
+				d.Notes = []parser.Note{v.note(earlier.Pos, "step "+earlier.Label+" is here")}
 				break
 			}
 		}
@@ -362,7 +362,7 @@ func (v *vetter) clamps() {
 					"rule %q can give %s points, more than the max %s of group %s",
 					r.Label, signed(match.Max), formatPoints(*g.Clamp.Max), g.Name)
 				if at, ok := clampPos(ps, "max"); ok {
-					d.Notes = []parser.Note{v.note(at, "the max of group " + g.Name + " is here")}
+					d.Notes = []parser.Note{v.note(at, "the max of group "+g.Name+" is here")}
 				}
 				continue
 			}
@@ -554,7 +554,7 @@ func (v *vetter) duplicates() {
 				d := v.warn(CodeDuplicateCondition, c.c.Range(),
 					"a lead that matches one matches the other and scores both; merge them or change a condition",
 					"rules %q and %q of group %s have the same condition", first.Label, r.Label, g.Name)
-				d.Notes = []parser.Note{v.note(first.Pos, "rule " + fmt.Sprintf("%q", first.Label) + " is here")}
+				d.Notes = []parser.Note{v.note(first.Pos, "rule "+fmt.Sprintf("%q", first.Label)+" is here")}
 				continue
 			}
 			seen[key] = r
@@ -572,7 +572,7 @@ func (v *vetter) duplicates() {
 				d := v.warn(CodeDuplicateCondition, c.c.Range(),
 					"the two are always met together, so the framework counts one fact twice; change a condition",
 					"criteria %s and %s of %s have the same condition", first.Name, cr.Name, fw.Name)
-				d.Notes = []parser.Note{v.note(first.Pos, "criterion " + first.Name + " is here")}
+				d.Notes = []parser.Note{v.note(first.Pos, "criterion "+first.Name+" is here")}
 				continue
 			}
 			seen[key] = cr
