@@ -88,6 +88,15 @@ func TestEval(t *testing.T) {
 
 	code, _, _ = runQualify(t, "", "eval", "-p", "../../examples/acme", "--now", "yesterday", lead)
 	assert.Equal(t, exitUsage, code)
+
+	// --lenient takes numbers written as strings, as CRM APIs send them.
+	crm := `{"contact": {"email": "a@b.c"}, "company": {"employees": "250", "industry": "saas"}}`
+	code, _, errOut = runQualify(t, crm, "eval", "-p", "../../examples/acme", "-")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, `company.employees: expected int, found "250"`)
+	code, out, errOut = runQualify(t, crm, "eval", "--lenient", "--json", "-p", "../../examples/acme", "-")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, `"company.employees": 250`)
 }
 
 // scoreLines parses the JSONL output of qualify score.

@@ -15,7 +15,7 @@ import (
 func init() {
 	register(&command{
 		name:  "eval",
-		usage: "qualify eval -p POLICY [--json] [--now TIME] [--trace=false] [FACTS.json | -]",
+		usage: "qualify eval -p POLICY [--json] [--now TIME] [--trace=false] [--lenient] [FACTS.json | -]",
 		summary: "Evaluate one lead against a policy and explain the result.\n" +
 			"The lead is a JSON object read from FACTS.json, or from standard input when it is - or absent.",
 		run: runEval,
@@ -29,6 +29,7 @@ func runEval(env *cliEnv, args []string) int {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	nowFlag := fs.String("now", "", "the evaluation time, RFC 3339 or YYYY-MM-DD (default: the current time)")
 	trace := fs.Bool("trace", true, "include the explanation trace")
+	lenient := fs.Bool("lenient", false, "accept numbers and booleans written as strings, and empty strings as missing")
 	rest, ok := parseFlags(env, fs, c, args)
 	if !ok {
 		return usageExit(args)
@@ -41,7 +42,7 @@ func runEval(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "qualify eval: one lead at a time (got %d files); use qualify score for many\nusage: %s\n", len(rest), c.usage)
 		return exitUsage
 	}
-	opts := []eval.Option{eval.WithTrace(*trace)}
+	opts := []eval.Option{eval.WithTrace(*trace), eval.WithLenientStrings(*lenient)}
 	if *nowFlag != "" {
 		t, err := rules.ParseTime(*nowFlag)
 		if err != nil {
