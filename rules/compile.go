@@ -244,7 +244,7 @@ func compileFiles(files []SourceFile, diags []*parser.Diagnostic) (*Policy, erro
 	if len(c.diags) > 0 {
 		return nil, parser.Gather(c.diags)
 	}
-	c.declare(true)
+	c.declare()
 	c.compileConditions()
 	if err := parser.Gather(c.diags); err != nil {
 		return nil, err
@@ -272,7 +272,7 @@ func spanAt(p lexer.Position, text string) parser.Range {
 
 // declare records the policy statement, the facts and every name, and
 // checks the structure of frameworks, groups and ladders.
-func (c *compiler) declare(syntaxOK bool) {
+func (c *compiler) declare() {
 	var policyAt *parser.PolicyStmt
 	var policyUnit *unit
 	c.each(func(u *unit, s parser.Stmt) {
@@ -299,7 +299,7 @@ func (c *compiler) declare(syntaxOK bool) {
 			c.diag(u.src, CodeMisplaced, s.Name.Range(), "test blocks belong in _test.qual files, beside the policy")
 		}
 	})
-	if policyAt == nil && len(c.units) > 0 && syntaxOK {
+	if policyAt == nil && len(c.units) > 0 {
 		u := c.units[0]
 		at := u.src.RangeAt(0, 0)
 		if len(u.file.Stmts) > 0 {
@@ -309,7 +309,6 @@ func (c *compiler) declare(syntaxOK bool) {
 		c.diag(u.src, CodeNoPolicy, at, "the policy has no policy statement").
 			Suggestion = `add a line such as: policy "my-policy" version "1"`
 	}
-	_ = policyUnit
 	c.pol.Schema = c.schema
 	if c.schema != nil {
 		for _, root := range c.schema.Root.Children {
@@ -358,7 +357,7 @@ func (c *compiler) declare(syntaxOK bool) {
 		}
 	})
 	c.env["score"] = scoreType
-	if !stage && len(c.units) > 0 && syntaxOK {
+	if !stage && len(c.units) > 0 {
 		u, at := c.units[0], parser.Range{}
 		if policyAt != nil {
 			u, at = policyUnit, policyAt.Name.Range()

@@ -322,7 +322,7 @@ func (c *compiler) compileExprIn(u *unit, e *parser.Expr, sc scope, w want, pref
 	cond.nature = nt
 	ast.Walk(&tree.Node, nilableChains{})
 	cond.Type = typeOfNature(nt)
-	if !c.checkWant(u, cond, w, nt) {
+	if !c.checkWant(u, cond, w) {
 		return nil
 	}
 	index := make(map[string]int, len(cond.Reads))
@@ -355,7 +355,7 @@ func (c *compiler) compileExprIn(u *unit, e *parser.Expr, sc scope, w want, pref
 }
 
 // checkWant reports an expression whose type cannot be what its place needs.
-func (c *compiler) checkWant(u *unit, cond *Cond, w want, nt natureLike) bool {
+func (c *compiler) checkWant(u *unit, cond *Cond, w want) bool {
 	typ := cond.Type
 	if typ == "any" || typ == "nil" && w != wantBool {
 		return true
@@ -384,8 +384,6 @@ func (c *compiler) checkWant(u *unit, cond *Cond, w want, nt natureLike) bool {
 	}
 	return true
 }
-
-type natureLike = interface{}
 
 func article(typ string) string {
 	switch typ {
