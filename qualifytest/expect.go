@@ -506,45 +506,18 @@ func (r *expectResolver) walk(n *ast.Node) {
 	}
 }
 
-type segment struct {
-	name string
-	loc  file.Location
-}
-
 // member resolves a chain such as score.fit or BANT.met from its root name
 // through its constant segments.
 func (r *expectResolver) member(n *ast.Node) {
-	var members []*ast.MemberNode
-	cur := n
-	for {
-		switch x := (*cur).(type) {
-		case *ast.ChainNode:
-			cur = &x.Node
-			continue
-		case *ast.MemberNode:
-			members = append(members, x)
-			cur = &x.Node
-			continue
-		}
-		break
+	ch := rules.SplitChain(n)
+	for i := len(ch.Members) - 1 - len(ch.Segments); i >= 0; i-- {
+		r.walk(&ch.Members[i].Property)
 	}
-	var segs []segment
-	for i := len(members) - 1; i >= 0; i-- {
-		m := members[i]
-		s, ok := m.Property.(*ast.StringNode)
-		if !ok || m.Method {
-			break
-		}
-		segs = append(segs, segment{name: s.Value, loc: m.Property.Location()})
-	}
-	for i := len(members) - 1 - len(segs); i >= 0; i-- {
-		r.walk(&members[i].Property)
-	}
-	if id, ok := (*cur).(*ast.IdentifierNode); ok {
-		r.ident(id, segs)
+	if id, ok := (*ch.Root).(*ast.IdentifierNode); ok {
+		r.ident(id, ch.Segments)
 		return
 	}
-	r.walk(cur)
+	r.walk(ch.Root)
 }
 
 // label checks a string compared with a ladder (stage == "sql") or with a
@@ -632,7 +605,7 @@ const expectReads = "an expect reads the result: stage and the other ladders, sc
 	"frameworks (BANT.met, BANT.qualified, BANT.budget), matched, unknown and points, error and missing"
 
 // ident resolves a root name and the constant segments after it.
-func (r *expectResolver) ident(id *ast.IdentifierNode, segs []segment) {
+func (r *expectResolver) ident(id *ast.IdentifierNode, segs []rules.Segment) {
 	name := id.Value
 	pol := r.c.pol
 	if r.isLocal(name) {
@@ -682,7 +655,7 @@ func isLet(pol *rules.Policy, name string) bool {
 	return false
 }
 
-func (r *expectResolver) score(id *ast.IdentifierNode, segs []segment) {
+func (r *expectResolver) score(id *ast.IdentifierNode, segs []rules.Segment) {
 	groups := []string{"total"}
 	for _, g := range r.c.pol.Groups {
 		groups = append(groups, g.Name)
@@ -692,13 +665,13 @@ func (r *expectResolver) score(id *ast.IdentifierNode, segs []segment) {
 		d.Suggestion = "the groups are " + quoteList(groups, false)
 		return
 	}
-	name := segs[0].name
+	name := segs[0].Name
 	if name == "total" {
 		r.addProbe("score.total", &target{kind: targetTotal})
 		return
 	}
 	if r.c.pol.Group(name) == nil {
-		d := r.errorAt(CodeUnknownMember, segs[0].loc, "unknown score group %s", name)
+		d := r.errorAt(CodeUnknownMember, segs[0].Loc, "unknown score group %s", name)
 		d.Suggestion = rules.DidYouMean(name, groups)
 		if d.Suggestion == "" {
 			d.Suggestion = "the groups are " + quoteList(groups, false)
@@ -708,12 +681,12 @@ func (r *expectResolver) score(id *ast.IdentifierNode, segs []segment) {
 	r.addProbe("score."+name, &target{kind: targetGroup, block: name})
 }
 
-func (r *expectResolver) framework(f *rules.Framework, id *ast.IdentifierNode, segs []segment) {
+func (r *expectResolver) framework(f *rules.Framework, id *ast.IdentifierNode, segs []rules.Segment) {
 	if len(segs) == 0 {
 		r.addProbe(f.Name, &target{kind: targetFramework, block: f.Name})
 		return
 	}
-	member := segs[0].name
+	member := segs[0].Name
 	known := []string{"met", "unmet", "unknown", "total", "qualified"}
 	for _, k := range known {
 		if k == member {
@@ -728,7 +701,7 @@ func (r *expectResolver) framework(f *rules.Framework, id *ast.IdentifierNode, s
 		}
 		known = append(known, cr.Name)
 	}
-	d := r.errorAt(CodeUnknownMember, segs[0].loc, "%s has no criterion or count %q", f.Name, member)
+	d := r.errorAt(CodeUnknownMember, segs[0].Loc, "%s has no criterion or count %q", f.Name, member)
 	d.Suggestion = rules.DidYouMean(member, known)
 	if d.Suggestion == "" {
 		d.Suggestion = f.Name + " has " + quoteList(known, false)

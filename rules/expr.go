@@ -573,11 +573,6 @@ type resolver struct {
 	failed bool
 }
 
-type segment struct {
-	name string
-	loc  file.Location
-}
-
 func (r *resolver) errorAt(code parser.Code, loc file.Location, format string, args ...any) *parser.Diagnostic {
 	r.failed = true
 	to := loc.To
@@ -690,45 +685,69 @@ func (r *resolver) walk(n *ast.Node, guarded bool) {
 // member resolves a chain of member accesses such as company.industry or
 // company?.size, from its root name through its constant segments.
 func (r *resolver) member(n *ast.Node, guarded bool) {
-	var members []*ast.MemberNode
+	ch := SplitChain(n)
+	for i := len(ch.Members) - 1 - len(ch.Segments); i >= 0; i-- {
+		r.walk(&ch.Members[i].Property, guarded)
+	}
+	if guarded && len(ch.Members) > 0 {
+		makeOptional(n, ch.Members)
+	}
+	if id, ok := (*ch.Root).(*ast.IdentifierNode); ok {
+		r.ident(id, ch.Segments, guarded || ch.Optional)
+		return
+	}
+	r.walk(ch.Root, guarded)
+}
+
+// Segment is a constant member of a chain: "industry" in company.industry
+// or company["industry"], with where it is in the expression.
+type Segment struct {
+	Name string
+	Loc  file.Location
+}
+
+// Chain is a chain of member accesses split into its parts.
+type Chain struct {
+	// Root is the node the chain starts from, such as the name company.
+	Root *ast.Node
+	// Members are the member accesses, outermost first.
+	Members []*ast.MemberNode
+	// Segments are the constant members read from the root, up to the
+	// first computed member (a[i]) or method call.
+	Segments []Segment
+	// Optional is set when a member is read with ?.
+	Optional bool
+}
+
+// SplitChain splits the chain of member accesses at n (company?.size,
+// score.fit); a node that is no chain is its own Root. The compiler and the
+// test runner resolve names from it.
+func SplitChain(n *ast.Node) Chain {
+	var ch Chain
 	cur := n
-	optional := false
+loop:
 	for {
 		switch x := (*cur).(type) {
 		case *ast.ChainNode:
 			cur = &x.Node
-			continue
 		case *ast.MemberNode:
-			members = append(members, x)
-			if x.Optional {
-				optional = true
-			}
+			ch.Members = append(ch.Members, x)
+			ch.Optional = ch.Optional || x.Optional
 			cur = &x.Node
-			continue
+		default:
+			break loop
 		}
-		break
 	}
-	// members is outermost first; segments are read root first.
-	var segs []segment
-	for i := len(members) - 1; i >= 0; i-- {
-		m := members[i]
+	ch.Root = cur
+	for i := len(ch.Members) - 1; i >= 0; i-- {
+		m := ch.Members[i]
 		s, ok := m.Property.(*ast.StringNode)
 		if !ok || m.Method {
 			break
 		}
-		segs = append(segs, segment{name: s.Value, loc: m.Property.Location()})
+		ch.Segments = append(ch.Segments, Segment{Name: s.Value, Loc: m.Property.Location()})
 	}
-	for i := len(members) - 1 - len(segs); i >= 0; i-- {
-		r.walk(&members[i].Property, guarded)
-	}
-	if guarded && len(members) > 0 {
-		makeOptional(n, members)
-	}
-	if id, ok := (*cur).(*ast.IdentifierNode); ok {
-		r.ident(id, segs, guarded || optional)
-		return
-	}
-	r.walk(cur, guarded)
+	return ch
 }
 
 // nilableChains forgets the checked type of optional chains, which are
@@ -818,7 +837,7 @@ func (r *resolver) call(x *ast.CallNode, guarded bool) {
 }
 
 // ident resolves a root name and the constant segments after it.
-func (r *resolver) ident(id *ast.IdentifierNode, segs []segment, guarded bool) {
+func (r *resolver) ident(id *ast.IdentifierNode, segs []Segment, guarded bool) {
 	name := id.Value
 	loc := id.Location()
 	if r.isLocal(name) {
@@ -854,7 +873,7 @@ func (r *resolver) ident(id *ast.IdentifierNode, segs []segment, guarded bool) {
 	}
 	// Errors about what the name is underline the name and its members.
 	if len(segs) > 0 {
-		loc = file.Location{From: loc.From, To: segs[0].loc.To}
+		loc = file.Location{From: loc.From, To: segs[0].Loc.To}
 	}
 	switch d.kind {
 	case declFact:
@@ -899,9 +918,9 @@ func (r *resolver) ident(id *ast.IdentifierNode, segs []segment, guarded bool) {
 }
 
 // chainSpan is the location of a name and all its members.
-func chainSpan(loc file.Location, segs []segment) file.Location {
+func chainSpan(loc file.Location, segs []Segment) file.Location {
 	if len(segs) > 0 {
-		loc.To = segs[len(segs)-1].loc.To
+		loc.To = segs[len(segs)-1].Loc.To
 	}
 	return loc
 }
@@ -912,7 +931,7 @@ func (r *resolver) later(loc file.Location, name string, defined parser.Pos, for
 	d.Notes = []parser.Note{r.c.note(defined, name+" is defined here")}
 }
 
-func (r *resolver) qualifiedName(id *ast.IdentifierNode, segs []segment) {
+func (r *resolver) qualifiedName(id *ast.IdentifierNode, segs []Segment) {
 	fw := r.sc.fw
 	switch id.Value {
 	case "met", "unmet", "unknown", "total":
@@ -941,7 +960,7 @@ func (r *resolver) qualifiedName(id *ast.IdentifierNode, segs []segment) {
 	d.Why = "a qualified when condition sees met, unmet, unknown, total and the framework's criteria"
 }
 
-func (r *resolver) score(loc file.Location, segs []segment) {
+func (r *resolver) score(loc file.Location, segs []Segment) {
 	groups := []string{"total"}
 	for _, g := range r.c.pol.Groups {
 		groups = append(groups, g.Name)
@@ -951,12 +970,12 @@ func (r *resolver) score(loc file.Location, segs []segment) {
 		d.Suggestion = "the groups are " + quoteList(groups)
 		return
 	}
-	name := segs[0].name
+	name := segs[0].Name
 	var g *Group
 	if name != "total" {
 		g = r.c.pol.Group(name)
 		if g == nil {
-			d := r.errorAt(CodeUnknownMember, segs[0].loc, "unknown score group %s", name)
+			d := r.errorAt(CodeUnknownMember, segs[0].Loc, "unknown score group %s", name)
 			d.Suggestion = DidYouMean(name, groups)
 			if d.Suggestion == "" {
 				d.Suggestion = "the groups are " + quoteList(groups)
@@ -964,7 +983,7 @@ func (r *resolver) score(loc file.Location, segs []segment) {
 			return
 		}
 	}
-	span := file.Location{From: loc.From, To: segs[0].loc.To}
+	span := file.Location{From: loc.From, To: segs[0].Loc.To}
 	switch {
 	case r.sc.phase < phaseGroup:
 		d := r.errorAt(CodeDefinedLater, span, "score groups are evaluated after lets and frameworks, so score.%s cannot be read here", name)
@@ -992,13 +1011,13 @@ func (r *resolver) score(loc file.Location, segs []segment) {
 	r.record(Ref{Kind: RefScore, Name: "score." + name, Index: idx}, false)
 }
 
-func (r *resolver) framework(name string, d *decl, loc file.Location, segs []segment) {
+func (r *resolver) framework(name string, d *decl, loc file.Location, segs []Segment) {
 	fw := r.c.pol.Frameworks[d.index]
 	if len(segs) == 0 {
 		r.record(Ref{Kind: RefFramework, Name: name, Index: d.index}, false)
 		return
 	}
-	member := segs[0].name
+	member := segs[0].Name
 	known := []string{"met", "unmet", "unknown", "total", "qualified"}
 	for _, cr := range fw.Criteria {
 		known = append(known, cr.Name)
@@ -1009,7 +1028,7 @@ func (r *resolver) framework(name string, d *decl, loc file.Location, segs []seg
 			return
 		}
 	}
-	dg := r.errorAt(CodeUnknownMember, segs[0].loc, "%s has no criterion or count %q", name, member)
+	dg := r.errorAt(CodeUnknownMember, segs[0].Loc, "%s has no criterion or count %q", name, member)
 	dg.Suggestion = DidYouMean(member, known)
 	if dg.Suggestion == "" {
 		dg.Suggestion = name + " has " + quoteList(known)
@@ -1017,19 +1036,19 @@ func (r *resolver) framework(name string, d *decl, loc file.Location, segs []seg
 }
 
 // fact resolves a typed fact path against the schema.
-func (r *resolver) fact(root string, loc file.Location, segs []segment, guarded bool) {
+func (r *resolver) fact(root string, loc file.Location, segs []Segment, guarded bool) {
 	node := r.c.schema.Root.Child(root)
 	for i, s := range segs {
 		if !node.IsObject() {
 			break
 		}
-		child := node.Child(s.name)
+		child := node.Child(s.Name)
 		if child == nil {
 			path := root
 			for _, p := range segs[:i+1] {
-				path += "." + p.name
+				path += "." + p.Name
 			}
-			d := r.errorAt(CodeUnknownFact, s.loc, "unknown fact %s", path)
+			d := r.errorAt(CodeUnknownFact, s.Loc, "unknown fact %s", path)
 			d.Suggestion = DidYouMean(path, r.c.schema.Paths())
 			if d.Suggestion == "" {
 				var under []string
@@ -1046,20 +1065,20 @@ func (r *resolver) fact(root string, loc file.Location, segs []segment, guarded 
 }
 
 // dynamicFact records a fact read in a policy without a facts block.
-func (r *resolver) dynamicFact(root string, segs []segment, guarded bool) {
+func (r *resolver) dynamicFact(root string, segs []Segment, guarded bool) {
 	path := []string{root}
 	for _, s := range segs {
-		path = append(path, s.name)
+		path = append(path, s.Name)
 	}
 	r.record(Ref{Kind: RefFact, Name: strings.Join(path, "."), Path: path, Index: -1}, guarded)
 }
 
 // unknown reports a name that is nothing the policy defines.
-func (r *resolver) unknown(name string, loc file.Location, segs []segment) {
+func (r *resolver) unknown(name string, loc file.Location, segs []Segment) {
 	if len(segs) > 0 {
-		path := name + "." + segs[0].name
+		path := name + "." + segs[0].Name
 		for _, s := range segs[1:] {
-			path += "." + s.name
+			path += "." + s.Name
 		}
 		d := r.errorAt(CodeUnknownFact, loc, "unknown fact %s", path)
 		d.Suggestion = DidYouMean(path, r.c.schema.Paths())
