@@ -45,6 +45,12 @@ type Evaluator struct {
 	// steps and reads size the trace buffers of a result.
 	steps, reads int
 	pool         *sync.Pool
+	// leaves and preds are the bound leaves and element predicates, by
+	// rules.Node.Leaf (see fast.go).
+	leaves []leafFn
+	preds  []predFn
+	// noBinding turns bound leaves off (tests compare both paths).
+	noBinding bool
 }
 
 // Option configures an Evaluator.
@@ -80,6 +86,9 @@ func New(pol *rules.Policy, opts ...Option) *Evaluator {
 		opt(e)
 	}
 	e.steps, e.reads = traceSize(pol)
+	if !e.noBinding {
+		e.leaves, e.preds = bindLeaves(pol)
+	}
 	e.pool = &sync.Pool{New: func() any { return &run{} }}
 	return e
 }
@@ -234,6 +243,8 @@ type run struct {
 	envReady bool
 	score    map[string]any
 
+	// tmp holds a value a bound leaf computes (fast.go).
+	tmp     model.Value
 	reads   []model.Read
 	strs    []string
 	scratch model.Step
@@ -266,7 +277,10 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 	r.errs = r.errs[:0]
 	r.raw = nil
 	if s := r.pol.Schema; s != nil {
-		r.slots = resize(r.slots, len(s.Nodes))
+		// finish cleared the slots of the last lead.
+		if len(r.slots) != len(s.Nodes) {
+			r.slots = make([]model.Value, len(s.Nodes))
+		}
 		if len(r.times) < len(s.Nodes) {
 			r.times = make([][]time.Time, len(s.Nodes))
 		}
@@ -493,6 +507,10 @@ func (r *run) known(ref *rules.Ref) bool {
 		}
 	case rules.RefLet:
 		return r.lets[ref.Index].known
+	case rules.RefFramework:
+		return ref.Index < r.doneFws
+	case rules.RefOwn, rules.RefScore, rules.RefLadder, rules.RefNow:
+		return true
 	}
 	_, ok := r.value(ref)
 	return ok
@@ -576,6 +594,13 @@ func (r *run) truth(c *rules.Cond, n *rules.Node, env envFor) (tri, error) {
 		return x, err
 	}
 	if n.Simple != nil {
+		if n.Leaf < len(r.e.leaves) {
+			if f := r.e.leaves[n.Leaf]; f != nil {
+				if t, ok := f(r); ok {
+					return t, nil
+				}
+			}
+		}
 		if t, ok := r.simpleLeaf(c, n.Simple); ok {
 			return t, nil
 		}
@@ -620,19 +645,15 @@ func (r *run) traceReads(extra *model.Read, conds ...*rules.Cond) model.Reads {
 			if ref.Kind == rules.RefNow || dedupe && r.traced(start, ref.Name) {
 				continue
 			}
-			r.reads = append(r.reads, model.Read{Name: ref.Name})
-			dst := &r.reads[len(r.reads)-1]
-			v, ok := r.read(ref, &dst.Value)
+			v, ok := r.read(ref, &r.tmp)
 			switch {
-			case ok && v != &dst.Value:
-				dst.Value = *v
-			case !ok && v == &dst.Value:
-				dst.Value = model.Value{}
-			case !ok && ref.Kind != rules.RefFact && ref.Kind != rules.RefLet:
+			case ok:
+				r.reads = append(r.reads, model.Read{Name: ref.Name, Value: *v})
+			case ref.Kind == rules.RefFact || ref.Kind == rules.RefLet:
 				// Missing facts and unknown lets show as null, so that a
 				// guarded read that fell back to its default is visible;
 				// other unknowns are left out.
-				r.reads = r.reads[:len(r.reads)-1]
+				r.reads = append(r.reads, model.Read{Name: ref.Name})
 			}
 		}
 	}
@@ -654,6 +675,9 @@ func (r *run) traced(start int, name string) bool {
 // missingFor lists the facts conditions need that the lead lacks,
 // following unknown lets to the facts that made them unknown.
 func (r *run) missingFor(conds ...*rules.Cond) []string {
+	if !r.e.trace {
+		return nil // only trace steps show them
+	}
 	start := len(r.strs)
 	add := func(name string) {
 		if !slices.Contains(r.strs[start:], name) {
@@ -682,7 +706,7 @@ func (r *run) missingIn(c *rules.Cond, n *rules.Node, add func(string)) {
 	for _, list := range [2][]int{n.Needs, n.Guarded} {
 		for _, i := range list {
 			ref := &c.Reads[i]
-			if _, ok := r.value(ref); ok {
+			if r.known(ref) {
 				continue
 			}
 			if ref.Kind == rules.RefLet {
@@ -1018,9 +1042,19 @@ func (r *run) match(rule *rules.Rule, items []any) error {
 		times = r.times[n.Index]
 	}
 	if c.Match != nil {
+		var pred predFn
+		if l := c.Root.Leaf; l < len(r.e.preds) {
+			pred = r.e.preds[l]
+		}
 		covered := true
 		for i, el := range items {
-			hit, ok := r.simple(c, c.Match, el)
+			var hit, ok bool
+			if pred != nil {
+				hit, ok = pred(el)
+			}
+			if !ok {
+				hit, ok = r.simple(c, c.Match, el)
+			}
 			if !ok {
 				covered = false
 				break

@@ -232,9 +232,37 @@ func (r *run) node(n *rules.FactNode, x any) {
 		}
 		return
 	}
-	if n.Type.Kind == model.KindList && n.Type.Elem.Event {
-		r.events(n, x)
-		return
+	// Slots are zero when decoding starts (finish clears them): the fast
+	// paths for values of the declared type set only the fields they use.
+	dst := &r.slots[n.Index]
+	switch n.Type.Kind {
+	case model.KindString:
+		if s, ok := x.(string); ok {
+			dst.Kind, dst.Str = model.KindString, s
+			return
+		}
+	case model.KindBool:
+		if b, ok := x.(bool); ok {
+			dst.Kind, dst.Bool = model.KindBool, b
+			return
+		}
+	case model.KindNumber:
+		if f, ok := x.(float64); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			dst.Kind, dst.Num = model.KindNumber, f
+			return
+		}
+	case model.KindTime:
+		if s, ok := x.(string); ok {
+			if tm, err := rules.ParseTime(s); err == nil {
+				dst.Kind, dst.Time = model.KindTime, tm
+				return
+			}
+		}
+	case model.KindList:
+		if n.Type.Elem.Event {
+			r.events(n, x)
+			return
+		}
 	}
 	if v, ok := r.convert(n.Type, x, n.Path); ok {
 		r.slots[n.Index] = v

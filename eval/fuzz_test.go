@@ -220,6 +220,9 @@ func FuzzEvaluate(f *testing.F) {
 			if asMap != nil {
 				checkEvaluate(t, p.name+" (map)", ev, asMap)
 			}
+			// The bound leaves must give what the general path gives.
+			general := eval.New(p.pol, eval.WithNow(fuzzNow), eval.WithoutBoundLeaves())
+			compareEvaluators(t, p.name, ev, general, lead)
 		}
 	})
 }

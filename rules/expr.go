@@ -349,6 +349,8 @@ func (c *compiler) compileExprIn(u *unit, e *parser.Expr, sc scope, w want, pref
 		}
 		leaf.Program = prog
 		leaf.ast = nil
+		c.pol.Leaves++
+		leaf.Leaf = c.pol.Leaves
 	}
 	cond.Root = root
 	return cond

@@ -43,6 +43,8 @@ type Policy struct {
 	// FactReads are the facts some condition reads, sorted by name: a lead
 	// lacking one lists it in Result.Missing.
 	FactReads []Ref
+	// Leaves counts the leaves of every condition (see Node.Leaf).
+	Leaves int
 	// Names holds the position of every let, framework, group and ladder
 	// by name, and of every fact by path.
 	Names map[string]parser.Pos
@@ -244,6 +246,9 @@ type Node struct {
 	// Needs are indexes into Cond.Reads of the facts and lets that must be
 	// known for the leaf to run: its reads outside ?? and ?. guards.
 	Needs []int
+	// Leaf numbers the policy's leaves from 1 (0 on and, or and not), so
+	// that an evaluator can keep what it derives from each leaf in a slice.
+	Leaf int
 	// Guarded are indexes into Cond.Reads of the facts and lets the leaf
 	// reads behind a guard: when one is missing and the leaf fails on the
 	// nil it gets, the leaf is unknown rather than an error.

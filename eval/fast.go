@@ -1,0 +1,428 @@
+package eval
+
+import (
+	"strings"
+	"time"
+
+	"github.com/qualifyhq/qualify/model"
+	"github.com/qualifyhq/qualify/rules"
+)
+
+// The common leaves are bound once per Evaluator into closures that go
+// straight to their operand: `company.employees > 100` becomes a read of
+// one slot and one comparison, without dispatching on the operand's kind
+// and reference kind for every lead. A bound leaf covers only the values
+// it was bound for; for anything else it reports ok false and the general
+// path (simpleLeaf, then the leaf's expr program) runs, so the semantics
+// stay where they are defined.
+
+// leafFn runs one leaf; ok is false when the general path must run.
+type leafFn func(r *run) (t tri, ok bool)
+
+// predFn runs an each rule's element predicate on one element; ok is
+// false when the general path must run.
+type predFn func(el any) (match, ok bool)
+
+// locator finds an operand's value: in place (a fact's slot, a let's
+// value) or computed into r.tmp. known is false for a fact or let the lead
+// lacks; a nil value that is known leaves the leaf to the general path.
+type locator func(r *run) (v *model.Value, known bool)
+
+// valueTest tests a located value; ok is false for a value of a kind the
+// test does not cover.
+type valueTest func(r *run, v *model.Value) (result, ok bool)
+
+// bindLeaves binds every leaf of the policy that has a simple description
+// and reads its operand in a way bindings cover.
+func bindLeaves(pol *rules.Policy) (leaves []leafFn, preds []predFn) {
+	leaves = make([]leafFn, pol.Leaves+1)
+	preds = make([]predFn, pol.Leaves+1)
+	forEachCond(pol, func(c *rules.Cond) {
+		var walk func(n *rules.Node)
+		walk = func(n *rules.Node) {
+			if n.Op != rules.OpLeaf {
+				walk(n.X)
+				if n.Y != nil {
+					walk(n.Y)
+				}
+				return
+			}
+			if n.Leaf <= 0 || n.Leaf >= len(leaves) {
+				return
+			}
+			if n.Simple != nil {
+				leaves[n.Leaf] = bindLeaf(pol, c, n.Simple)
+			}
+			if c.Match != nil && n == c.Root {
+				preds[n.Leaf] = bindPred(c.Match)
+			}
+		}
+		walk(c.Root)
+	})
+	return leaves, preds
+}
+
+// forEachCond calls f with every condition of the policy.
+func forEachCond(pol *rules.Policy, f func(c *rules.Cond)) {
+	visit := func(c *rules.Cond) {
+		if c != nil && c.Root != nil {
+			f(c)
+		}
+	}
+	for _, l := range pol.Lets {
+		visit(l.Value)
+	}
+	for _, fw := range pol.Frameworks {
+		for _, cr := range fw.Criteria {
+			visit(cr.When)
+		}
+		visit(fw.Qualified)
+	}
+	for _, g := range pol.Groups {
+		for _, rule := range g.Rules {
+			visit(rule.When)
+			visit(rule.PointsExpr)
+			if rule.Each != nil {
+				visit(rule.Each.Where)
+			}
+		}
+	}
+	for _, l := range pol.Ladders {
+		for _, st := range l.Steps {
+			visit(st.When)
+		}
+	}
+}
+
+// bindLeaf returns the closure of a leaf whose right operand, if any, is a
+// constant, or nil.
+func bindLeaf(pol *rules.Policy, c *rules.Cond, s *rules.Simple) leafFn {
+	switch s.Op {
+	case rules.SimpleCompare:
+		if s.R.Kind != rules.OperandConst {
+			return nil
+		}
+	case rules.SimpleTruth, rules.SimpleIn, rules.SimpleRange, rules.SimplePrefix,
+		rules.SimpleSuffix, rules.SimpleContains, rules.SimpleMatches, rules.SimpleWithin:
+	default:
+		return nil
+	}
+	loc, unknownWhenMissing := bindOperand(pol, c, &s.L)
+	test := bindTest(s)
+	if loc == nil || test == nil {
+		return nil
+	}
+	return func(r *run) (tri, bool) {
+		v, known := loc(r)
+		switch {
+		case !known && unknownWhenMissing:
+			return triUnknown, true
+		case !known || v == nil:
+			return triFalse, false
+		}
+		b, ok := test(r, v)
+		switch {
+		case !ok:
+			return triFalse, false
+		case b:
+			return triTrue, true
+		}
+		return triFalse, true
+	}
+}
+
+// bindOperand returns the locator of an operand. unknownWhenMissing is
+// true when a missing value makes the leaf unknown (a fact or let); for
+// other references a value that is not known yet leaves the leaf to the
+// general path.
+func bindOperand(pol *rules.Policy, c *rules.Cond, o *rules.Operand) (loc locator, unknownWhenMissing bool) {
+	if o.Index < 0 || o.Index >= len(c.Reads) {
+		return nil, false
+	}
+	ref := &c.Reads[o.Index]
+	base, isFactOrLet := bindRef(pol, ref)
+	if base == nil {
+		return nil, false
+	}
+	switch o.Kind {
+	case rules.OperandRead:
+		return base, isFactOrLet
+	case rules.OperandReadOr:
+		def := &o.Const
+		return func(r *run) (*model.Value, bool) {
+			v, known := base(r)
+			if !known || v.Kind == model.KindNull {
+				return def, true
+			}
+			return v, true
+		}, false
+	case rules.OperandLen:
+		if !isFactOrLet {
+			return nil, false
+		}
+		orEmpty := o.Const.Kind == model.KindList
+		return func(r *run) (*model.Value, bool) {
+			v, known := base(r)
+			n := 0
+			switch {
+			case !known && orEmpty:
+			case !known:
+				return nil, false
+			case v.Kind == model.KindList:
+				list, _ := v.Any.([]any)
+				n = len(list)
+			case v.Kind == model.KindString && isASCII(v.Str):
+				n = len(v.Str)
+			default:
+				return nil, true
+			}
+			r.tmp = model.Value{Kind: model.KindInt, Int: int64(n)}
+			return &r.tmp, true
+		}, !orEmpty
+	case rules.OperandDaysSince, rules.OperandDaysUntil:
+		if !isFactOrLet {
+			return nil, false
+		}
+		until := o.Kind == rules.OperandDaysUntil
+		return func(r *run) (*model.Value, bool) {
+			v, known := base(r)
+			if !known {
+				return nil, false
+			}
+			if v.Kind != model.KindTime {
+				return nil, true
+			}
+			d := r.now.Sub(v.Time)
+			if until {
+				d = v.Time.Sub(r.now)
+			}
+			r.tmp = model.Value{Kind: model.KindInt, Int: int64(d / (24 * time.Hour))}
+			return &r.tmp, true
+		}, true
+	}
+	return nil, false
+}
+
+// bindRef returns the locator of a reference: typed facts, lets, scores,
+// ladder labels and framework members.
+func bindRef(pol *rules.Policy, ref *rules.Ref) (loc locator, isFactOrLet bool) {
+	i := ref.Index
+	switch ref.Kind {
+	case rules.RefFact:
+		if ref.Node == nil {
+			return nil, false // an untyped lead: the general path
+		}
+		return func(r *run) (*model.Value, bool) {
+			v := &r.slots[i]
+			return v, v.Kind != model.KindMissing
+		}, true
+	case rules.RefLet:
+		return func(r *run) (*model.Value, bool) {
+			l := &r.lets[i]
+			return &l.val, l.known
+		}, true
+	case rules.RefScore:
+		if i < 0 {
+			return func(r *run) (*model.Value, bool) {
+				r.tmp = model.Value{Kind: model.KindNumber, Num: r.total}
+				return &r.tmp, true
+			}, false
+		}
+		return func(r *run) (*model.Value, bool) {
+			r.tmp = model.Value{Kind: model.KindNumber, Num: r.groups[i]}
+			return &r.tmp, true
+		}, false
+	case rules.RefLadder:
+		return func(r *run) (*model.Value, bool) {
+			r.tmp = model.Value{Kind: model.KindString, Str: r.labels[i]}
+			return &r.tmp, true
+		}, false
+	case rules.RefFramework, rules.RefOwn:
+		if len(ref.Path) != 1 || i < 0 || i >= len(pol.Frameworks) {
+			return nil, false
+		}
+		member := fwMemberOf(pol.Frameworks[i], ref.Path[0])
+		own := ref.Kind == rules.RefOwn
+		return func(r *run) (*model.Value, bool) {
+			if !own && i >= r.doneFws {
+				return nil, false
+			}
+			r.tmp = r.fwValue(i, member)
+			return &r.tmp, true
+		}, false
+	}
+	return nil, false
+}
+
+// bindTest returns the test of a leaf against its constant.
+func bindTest(s *rules.Simple) valueTest {
+	switch s.Op {
+	case rules.SimpleTruth:
+		return func(_ *run, v *model.Value) (bool, bool) {
+			return v.Bool, v.Kind == model.KindBool
+		}
+	case rules.SimpleCompare:
+		k, op := &s.R.Const, s.Cmp
+		if k.Kind == model.KindInt {
+			// The most common leaf: an int fact against an int constant.
+			n := k.Int
+			return func(_ *run, v *model.Value) (bool, bool) {
+				if v.Kind == model.KindInt {
+					return cmpInts(v.Int, n, op), true
+				}
+				return compare(v, k, op)
+			}
+		}
+		return func(_ *run, v *model.Value) (bool, bool) { return compare(v, k, op) }
+	case rules.SimpleIn:
+		return func(_ *run, v *model.Value) (bool, bool) { return in(v, s) }
+	case rules.SimpleRange:
+		lo, hi := s.Lo, s.Hi
+		return func(_ *run, v *model.Value) (bool, bool) {
+			switch v.Kind {
+			case model.KindInt:
+				return v.Int >= lo && v.Int <= hi, true
+			case model.KindNull:
+				return false, true
+			}
+			return false, false
+		}
+	case rules.SimplePrefix, rules.SimpleSuffix, rules.SimpleContains:
+		str := s.Str
+		test := strings.HasPrefix
+		switch s.Op {
+		case rules.SimpleSuffix:
+			test = strings.HasSuffix
+		case rules.SimpleContains:
+			test = strings.Contains
+		}
+		return func(_ *run, v *model.Value) (bool, bool) {
+			if v.Kind != model.KindString {
+				return false, false
+			}
+			return test(v.Str, str), true
+		}
+	case rules.SimpleMatches:
+		re := s.Re
+		return func(_ *run, v *model.Value) (bool, bool) {
+			if v.Kind != model.KindString {
+				return false, false
+			}
+			return re.MatchString(v.Str), true
+		}
+	case rules.SimpleWithin:
+		dur := s.Dur
+		return func(r *run, v *model.Value) (bool, bool) {
+			if v.Kind != model.KindTime {
+				return false, false
+			}
+			d := r.now.Sub(v.Time)
+			if d < 0 {
+				d = -d
+			}
+			return d <= dur, true
+		}
+	}
+	return nil
+}
+
+// bindPred binds the element predicates of the form `.field == "const"`
+// and `.field != "const"`, the usual filter of events by type.
+func bindPred(s *rules.Simple) predFn {
+	if s.Op != rules.SimpleCompare || s.L.Kind != rules.OperandField || s.R.Kind != rules.OperandConst ||
+		s.R.Const.Kind != model.KindString || (s.Cmp != rules.CmpEq && s.Cmp != rules.CmpNe) {
+		return nil
+	}
+	field, want, eq := s.L.Field, s.R.Const.Str, s.Cmp == rules.CmpEq
+	return func(el any) (bool, bool) {
+		m, ok := el.(map[string]any)
+		if !ok {
+			return false, false
+		}
+		got, ok := m[field].(string)
+		if !ok {
+			return false, false
+		}
+		return (got == want) == eq, true
+	}
+}
+
+func cmpInts(a, b int64, op rules.CmpOp) bool {
+	switch op {
+	case rules.CmpEq:
+		return a == b
+	case rules.CmpNe:
+		return a != b
+	case rules.CmpLt:
+		return a < b
+	case rules.CmpLe:
+		return a <= b
+	case rules.CmpGt:
+		return a > b
+	case rules.CmpGe:
+		return a >= b
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// Framework members other than criteria, as fwMemberOf codes them; a
+// criterion is its index, and memberNone a name that is neither.
+const (
+	memberMet = -1 - iota
+	memberUnmet
+	memberUnknown
+	memberTotal
+	memberQualified
+	memberNone
+)
+
+// fwMemberOf codes a framework member's name once, for fwValue.
+func fwMemberOf(f *rules.Framework, name string) int {
+	switch name {
+	case "met":
+		return memberMet
+	case "unmet":
+		return memberUnmet
+	case "unknown":
+		return memberUnknown
+	case "total":
+		return memberTotal
+	case "qualified":
+		return memberQualified
+	}
+	for j, c := range f.Criteria {
+		if c.Name == name {
+			return j
+		}
+	}
+	return memberNone
+}
+
+// fwValue is fwMember with the member coded by fwMemberOf.
+func (r *run) fwValue(i, member int) model.Value {
+	st := &r.fws[i]
+	switch member {
+	case memberMet:
+		return model.Value{Kind: model.KindInt, Int: int64(st.met)}
+	case memberUnmet:
+		return model.Value{Kind: model.KindInt, Int: int64(st.unmet)}
+	case memberUnknown:
+		return model.Value{Kind: model.KindInt, Int: int64(st.unknown)}
+	case memberTotal:
+		return model.Value{Kind: model.KindInt, Int: int64(len(st.status))}
+	case memberQualified:
+		return model.Value{Kind: model.KindBool, Bool: st.qualified}
+	case memberNone:
+		return model.Value{}
+	}
+	return model.Value{Kind: model.KindString, Str: string(st.status[member])}
+}
