@@ -51,6 +51,8 @@ type Evaluator struct {
 	preds  []predFn
 	// noBinding turns bound leaves off (tests compare both paths).
 	noBinding bool
+	// stage is the index of the ladder called stage, or -1.
+	stage int
 }
 
 // Option configures an Evaluator.
@@ -88,6 +90,12 @@ func New(pol *rules.Policy, opts ...Option) *Evaluator {
 	e.steps, e.reads = traceSize(pol)
 	if !e.noBinding {
 		e.leaves, e.preds = bindLeaves(pol)
+	}
+	e.stage = -1
+	for i, l := range pol.Ladders {
+		if l.Name == "stage" {
+			e.stage = i
+		}
 	}
 	e.pool = &sync.Pool{New: func() any { return &run{} }}
 	return e
@@ -305,12 +313,19 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 
 	res.Now = r.now
 	res.Stage = ""
-	res.Labels = resetMap(res.Labels, len(r.pol.Ladders))
-	res.Score.Groups = resetMap(res.Score.Groups, len(r.pol.Groups))
+	// Every evaluation writes every label, group and framework of its
+	// policy: the maps of a result reused with the same policy are
+	// overwritten, and cleared only for a result of another policy.
+	samePolicy := res.Policy.Hash == r.pol.Hash
+	if res.Labels == nil || !samePolicy || len(res.Labels) != len(r.pol.Ladders) {
+		res.Labels = resetMap(res.Labels, len(r.pol.Ladders))
+	}
+	if res.Score.Groups == nil || !samePolicy || len(res.Score.Groups) != len(r.pol.Groups) {
+		res.Score.Groups = resetMap(res.Score.Groups, len(r.pol.Groups))
+	}
 	if res.Frameworks == nil {
 		res.Frameworks = make(map[string]*model.FrameworkResult, len(r.pol.Frameworks))
-	} else if res.Policy.Hash != r.pol.Hash || len(res.Frameworks) != len(r.pol.Frameworks) {
-		// A result reused from another policy: drop its frameworks.
+	} else if !samePolicy || len(res.Frameworks) != len(r.pol.Frameworks) {
 		clear(res.Frameworks)
 	}
 	res.Policy = r.pol.Info()
@@ -407,7 +422,9 @@ func (r *run) evaluate() error {
 	if err := r.evalLadders(); err != nil {
 		return err
 	}
-	r.res.Stage = r.res.Labels["stage"]
+	if i := r.e.stage; i >= 0 {
+		r.res.Stage = r.labels[i]
+	}
 	return nil
 }
 
@@ -646,14 +663,20 @@ func (r *run) traceReads(extra *model.Read, conds ...*rules.Cond) model.Reads {
 				continue
 			}
 			v, ok := r.read(ref, &r.tmp)
-			switch {
-			case ok:
-				r.reads = append(r.reads, model.Read{Name: ref.Name, Value: *v})
-			case ref.Kind == rules.RefFact || ref.Kind == rules.RefLet:
-				// Missing facts and unknown lets show as null, so that a
-				// guarded read that fell back to its default is visible;
-				// other unknowns are left out.
-				r.reads = append(r.reads, model.Read{Name: ref.Name})
+			if !ok && ref.Kind != rules.RefFact && ref.Kind != rules.RefLet {
+				continue
+			}
+			// Missing facts and unknown lets show as null, so that a
+			// guarded read that fell back to its default is visible; other
+			// unknowns are left out.
+			n := len(r.reads)
+			r.reads = slices.Grow(r.reads, 1)[:n+1]
+			dst := &r.reads[n]
+			dst.Name = ref.Name
+			if ok {
+				dst.Value = *v
+			} else {
+				dst.Value = model.Value{}
 			}
 		}
 	}
@@ -952,7 +975,10 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 	each := rule.Each
 	s.Each = true
 	list, known := r.value(&each.List)
-	listRead := model.Read{Name: each.List.Name, Value: list}
+	var listRead *model.Read // the list comes first in the step's reads
+	if r.e.trace {
+		listRead = &model.Read{Name: each.List.Name, Value: list}
+	}
 	if !known {
 		s.Outcome = model.OutUnknown
 		r.strs = append(r.strs, each.List.Name)
@@ -968,14 +994,14 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 	if r.blocked(c, c.Root) {
 		s.Outcome = model.OutUnknown
 		s.Missing = r.missingFor(c)
-		s.Reads = r.traceReads(&listRead, c)
+		s.Reads = r.traceReads(listRead, c)
 		return 0, nil
 	}
 	if err := r.match(rule, items); err != nil {
 		return 0, err
 	}
 	s.Matches = len(r.matched)
-	s.Reads = r.traceReads(&listRead, c)
+	s.Reads = r.traceReads(listRead, c)
 	if len(r.matched) == 0 {
 		s.Outcome = model.Unmatched
 		return 0, nil
@@ -1021,7 +1047,7 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 			if age < 0 {
 				age = 0
 			}
-			pts *= math.Pow(0.5, float64(age)/float64(each.Halflife))
+			pts *= math.Exp2(-float64(age) / float64(each.Halflife))
 		}
 		sum += pts
 	}

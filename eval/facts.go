@@ -251,6 +251,11 @@ func (r *run) node(n *rules.FactNode, x any) {
 			dst.Kind, dst.Num = model.KindNumber, f
 			return
 		}
+	case model.KindInt:
+		if f, ok := x.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			dst.Kind, dst.Int = model.KindInt, int64(f)
+			return
+		}
 	case model.KindTime:
 		if s, ok := x.(string); ok {
 			if tm, err := rules.ParseTime(s); err == nil {
@@ -261,6 +266,10 @@ func (r *run) node(n *rules.FactNode, x any) {
 	case model.KindList:
 		if n.Type.Elem.Event {
 			r.events(n, x)
+			return
+		}
+		if n.Type.Elem.Kind == model.KindString && allStrings(x) {
+			dst.Kind, dst.Any = model.KindList, x
 			return
 		}
 	}
@@ -598,4 +607,19 @@ func lookup(m map[string]any, path []string) (any, bool) {
 		}
 	}
 	return cur, true
+}
+
+// allStrings reports whether x is a []any of strings only, which a
+// list<string> fact keeps as it is.
+func allStrings(x any) bool {
+	items, ok := x.([]any)
+	if !ok {
+		return false
+	}
+	for _, item := range items {
+		if _, ok := item.(string); !ok {
+			return false
+		}
+	}
+	return true
 }

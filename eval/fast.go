@@ -107,6 +107,11 @@ func bindLeaf(pol *rules.Policy, c *rules.Cond, s *rules.Simple) leafFn {
 	default:
 		return nil
 	}
+	if s.L.Kind == rules.OperandRead && s.L.Index >= 0 && s.L.Index < len(c.Reads) {
+		if f := bindDirect(&c.Reads[s.L.Index], s); f != nil {
+			return f
+		}
+	}
 	loc, unknownWhenMissing := bindOperand(pol, c, &s.L)
 	test := bindTest(s)
 	if loc == nil || test == nil {
@@ -425,4 +430,135 @@ func (r *run) fwValue(i, member int) model.Value {
 		return model.Value{}
 	}
 	return model.Value{Kind: model.KindString, Str: string(st.status[member])}
+}
+
+// bindDirect fuses the commonest leaves, a typed fact or a let tested
+// against a constant, into one closure without further calls.
+func bindDirect(ref *rules.Ref, s *rules.Simple) leafFn {
+	i := ref.Index
+	switch {
+	case ref.Kind == rules.RefLet && s.Op == rules.SimpleTruth:
+		return func(r *run) (tri, bool) {
+			l := &r.lets[i]
+			switch {
+			case !l.known:
+				return triUnknown, true
+			case l.val.Kind == model.KindBool:
+				return triOf(l.val.Bool), true
+			}
+			return triFalse, false
+		}
+	case ref.Kind != rules.RefFact || ref.Node == nil:
+		return nil
+	}
+	switch s.Op {
+	case rules.SimpleTruth:
+		return func(r *run) (tri, bool) {
+			v := &r.slots[i]
+			switch v.Kind {
+			case model.KindBool:
+				return triOf(v.Bool), true
+			case model.KindMissing:
+				return triUnknown, true
+			}
+			return triFalse, false
+		}
+	case rules.SimpleCompare:
+		k, op := s.R.Const, s.Cmp
+		switch k.Kind {
+		case model.KindInt:
+			n, f := k.Int, float64(k.Int)
+			return func(r *run) (tri, bool) {
+				v := &r.slots[i]
+				switch v.Kind {
+				case model.KindInt:
+					return triOf(cmpInts(v.Int, n, op)), true
+				case model.KindNumber:
+					if v.Num == v.Num {
+						return triOf(cmpFloats(v.Num, f, op)), true
+					}
+				case model.KindMissing:
+					return triUnknown, true
+				}
+				return triFalse, false
+			}
+		case model.KindNumber:
+			f := k.Num
+			if f != f {
+				return nil
+			}
+			return func(r *run) (tri, bool) {
+				v := &r.slots[i]
+				switch v.Kind {
+				case model.KindNumber:
+					if v.Num == v.Num {
+						return triOf(cmpFloats(v.Num, f, op)), true
+					}
+				case model.KindInt:
+					return triOf(cmpFloats(float64(v.Int), f, op)), true
+				case model.KindMissing:
+					return triUnknown, true
+				}
+				return triFalse, false
+			}
+		case model.KindString:
+			str := k.Str
+			return func(r *run) (tri, bool) {
+				v := &r.slots[i]
+				switch v.Kind {
+				case model.KindString:
+					return triOf(cmpInts(int64(strings.Compare(v.Str, str)), 0, op)), true
+				case model.KindMissing:
+					return triUnknown, true
+				}
+				return triFalse, false
+			}
+		}
+	case rules.SimpleIn:
+		if s.Strs == nil {
+			return nil
+		}
+		strs := s.Strs
+		return func(r *run) (tri, bool) {
+			v := &r.slots[i]
+			switch v.Kind {
+			case model.KindString:
+				for _, x := range strs {
+					if x == v.Str {
+						return triTrue, true
+					}
+				}
+				return triFalse, true
+			case model.KindMissing:
+				return triUnknown, true
+			}
+			return triFalse, false
+		}
+	}
+	return nil
+}
+
+func triOf(b bool) tri {
+	if b {
+		return triTrue
+	}
+	return triFalse
+}
+
+func cmpFloats(a, b float64, op rules.CmpOp) bool {
+	switch op {
+	case rules.CmpEq:
+		return a == b
+	case rules.CmpNe:
+		return a != b
+	case rules.CmpLt:
+		return a < b
+	case rules.CmpLe:
+		return a <= b
+	case rules.CmpGt:
+		return a > b
+	case rules.CmpGe:
+		return a >= b
+	}
+	return false
 }
