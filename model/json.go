@@ -1,10 +1,12 @@
 package model
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -12,49 +14,39 @@ import (
 // The JSON of results is written by hand, appending to a byte slice: it is
 // the same text encoding/json would give (with HTML escaping off), but a
 // batch of leads spends its time scoring them rather than reflecting over
-// trace steps.
+// trace steps. Nothing here allocates beyond dst's growth for the values a
+// lead's facts hold.
 
 // AppendJSON appends the result's JSON to dst and returns the extended
 // slice. It is what MarshalJSON returns, without allocating beyond dst's
 // growth.
 func (r *Result) AppendJSON(dst []byte) []byte {
-	dst = append(dst, `{"policy":{"name":`...)
-	dst = appendString(dst, r.Policy.Name)
-	dst = append(dst, `,"version":`...)
-	dst = appendString(dst, r.Policy.Version)
-	dst = append(dst, `,"hash":`...)
-	dst = appendString(dst, r.Policy.Hash)
-	dst = append(dst, `},"now":"`...)
+	dst = append(dst, `{"policy":{"name":"`...)
+	dst = appendEscaped(dst, r.Policy.Name)
+	dst = append(dst, `","version":"`...)
+	dst = appendEscaped(dst, r.Policy.Version)
+	dst = append(dst, `","hash":"`...)
+	dst = appendEscaped(dst, r.Policy.Hash)
+	dst = append(dst, `"},"now":"`...)
 	dst = r.Now.AppendFormat(dst, time.RFC3339Nano)
-	dst = append(dst, `","stage":`...)
-	dst = appendString(dst, r.Stage)
-	dst = append(dst, `,"labels":{`...)
-	for i, k := range sortedKeys(r.Labels) {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, k)
-		dst = append(dst, ':')
-		dst = appendString(dst, r.Labels[k])
+	dst = append(dst, `","stage":"`...)
+	dst = appendEscaped(dst, r.Stage)
+	dst = append(dst, `","labels":{`...)
+	var labels [16]entry[string]
+	for i, e := range sortedEntries(r.Labels, labels[:0]) {
+		dst = appendKey(dst, i, e.key)
+		dst = appendString(dst, e.val)
 	}
 	dst = append(dst, `},"score":`...)
 	dst = r.Score.appendJSON(dst)
 	dst = append(dst, `,"frameworks":{`...)
-	for i, k := range sortedKeys(r.Frameworks) {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, k)
-		dst = append(dst, ':')
-		dst = r.Frameworks[k].appendJSON(dst)
+	var frameworks [16]entry[*FrameworkResult]
+	for i, e := range sortedEntries(r.Frameworks, frameworks[:0]) {
+		dst = appendKey(dst, i, e.key)
+		dst = e.val.appendJSON(dst)
 	}
 	dst = append(dst, `},"missing":[`...)
-	for i, m := range r.Missing {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, m)
-	}
+	dst = appendStrings(dst, r.Missing)
 	dst = append(dst, `],"trace":[`...)
 	for i := range r.Trace {
 		if i > 0 {
@@ -73,13 +65,10 @@ func (s Score) appendJSON(dst []byte) []byte {
 	dst = append(dst, `{"total":`...)
 	dst = appendNumber(dst, s.Total)
 	dst = append(dst, `,"groups":{`...)
-	for i, k := range sortedKeys(s.Groups) {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, k)
-		dst = append(dst, ':')
-		dst = s.Groups[k].appendJSON(dst)
+	var groups [16]entry[GroupScore]
+	for i, e := range sortedEntries(s.Groups, groups[:0]) {
+		dst = appendKey(dst, i, e.key)
+		dst = e.val.appendJSON(dst)
 	}
 	return append(dst, "}}"...)
 }
@@ -117,13 +106,10 @@ func (f *FrameworkResult) appendJSON(dst []byte) []byte {
 	dst = append(dst, `,"qualified":`...)
 	dst = strconv.AppendBool(dst, f.Qualified)
 	dst = append(dst, `,"criteria":{`...)
-	for i, k := range sortedKeys(f.Criteria) {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, k)
-		dst = append(dst, ':')
-		dst = appendString(dst, string(f.Criteria[k]))
+	var criteria [16]entry[Status]
+	for i, e := range sortedEntries(f.Criteria, criteria[:0]) {
+		dst = appendKey(dst, i, e.key)
+		dst = appendString(dst, string(e.val))
 	}
 	return append(dst, "}}"...)
 }
@@ -132,14 +118,13 @@ func (f *FrameworkResult) appendJSON(dst []byte) []byte {
 func (f *FrameworkResult) MarshalJSON() ([]byte, error) { return f.appendJSON(nil), nil }
 
 func (s *Step) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"kind":`...)
-	dst = appendString(dst, string(s.Kind))
-	dst = appendField(dst, "group", s.Group)
-	dst = appendField(dst, "framework", s.Framework)
-	dst = appendField(dst, "ladder", s.Ladder)
-	dst = appendField(dst, "name", s.Name)
-	dst = appendField(dst, "label", s.Label)
-	dst = appendField(dst, "outcome", string(s.Outcome))
+	dst = appendStepKind(dst, s.Kind)
+	dst = appendField(dst, `,"group":"`, s.Group)
+	dst = appendField(dst, `,"framework":"`, s.Framework)
+	dst = appendField(dst, `,"ladder":"`, s.Ladder)
+	dst = appendField(dst, `,"name":"`, s.Name)
+	dst = appendField(dst, `,"label":"`, s.Label)
+	dst = appendOutcome(dst, s.Outcome)
 	switch s.Kind {
 	case StepRule:
 		dst = append(dst, `,"points":`...)
@@ -161,36 +146,80 @@ func (s *Step) appendJSON(dst []byte) []byte {
 			dst = s.Value.appendJSON(dst)
 		}
 	}
-	dst = appendField(dst, "because", s.Because)
+	dst = appendField(dst, `,"because":"`, s.Because)
 	if len(s.Reads) > 0 {
 		dst = append(dst, `,"reads":`...)
 		dst = s.Reads.appendJSON(dst)
 	}
 	if len(s.Missing) > 0 {
 		dst = append(dst, `,"missing":[`...)
-		for i, m := range s.Missing {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, m)
-		}
+		dst = appendStrings(dst, s.Missing)
 		dst = append(dst, ']')
 	}
-	dst = appendField(dst, "at", s.At)
+	dst = appendField(dst, `,"at":"`, s.At)
 	return append(dst, '}')
 }
 
 // MarshalJSON writes the fields that belong to the step's kind.
 func (s Step) MarshalJSON() ([]byte, error) { return s.appendJSON(nil), nil }
 
+// appendStepKind opens a step's object with its kind, the known kinds
+// written as one piece.
+func appendStepKind(dst []byte, k StepKind) []byte {
+	switch k {
+	case StepLet:
+		return append(dst, `{"kind":"let"`...)
+	case StepCriterion:
+		return append(dst, `{"kind":"criterion"`...)
+	case StepFramework:
+		return append(dst, `{"kind":"framework"`...)
+	case StepRule:
+		return append(dst, `{"kind":"rule"`...)
+	case StepGroup:
+		return append(dst, `{"kind":"group"`...)
+	case StepTotal:
+		return append(dst, `{"kind":"total"`...)
+	case StepLadder:
+		return append(dst, `{"kind":"step"`...)
+	case StepLabel:
+		return append(dst, `{"kind":"ladder"`...)
+	}
+	dst = append(dst, `{"kind":`...)
+	return appendString(dst, string(k))
+}
+
+// appendOutcome writes a step's outcome field (none for ""), the known
+// outcomes as one piece.
+func appendOutcome(dst []byte, o Outcome) []byte {
+	switch o {
+	case "":
+		return dst
+	case Matched:
+		return append(dst, `,"outcome":"matched"`...)
+	case Unmatched:
+		return append(dst, `,"outcome":"unmatched"`...)
+	case OutUnknown:
+		return append(dst, `,"outcome":"unknown"`...)
+	case OutMet:
+		return append(dst, `,"outcome":"met"`...)
+	case OutUnmet:
+		return append(dst, `,"outcome":"unmet"`...)
+	case HasValue:
+		return append(dst, `,"outcome":"value"`...)
+	case Qualified:
+		return append(dst, `,"outcome":"qualified"`...)
+	case NotQualified:
+		return append(dst, `,"outcome":"not qualified"`...)
+	case NoMatch:
+		return append(dst, `,"outcome":"no match"`...)
+	}
+	return appendField(dst, `,"outcome":"`, string(o))
+}
+
 func (r Reads) appendJSON(dst []byte) []byte {
 	dst = append(dst, '{')
 	for i := range r {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, r[i].Name)
-		dst = append(dst, ':')
+		dst = appendKey(dst, i, r[i].Name)
 		dst = r[i].Value.appendJSON(dst)
 	}
 	return append(dst, '}')
@@ -246,6 +275,9 @@ func appendAny(dst []byte, x any, depth int) []byte {
 	case float64:
 		return appendNumber(dst, x)
 	case json.Number:
+		if isDecimal(string(x)) {
+			return append(dst, x...)
+		}
 		if _, err := strconv.ParseFloat(string(x), 64); err == nil {
 			return append(dst, x...)
 		}
@@ -267,13 +299,10 @@ func appendAny(dst []byte, x any, depth int) []byte {
 		return append(dst, ']')
 	case map[string]any:
 		dst = append(dst, '{')
-		for i, k := range sortedKeys(x) {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, k)
-			dst = append(dst, ':')
-			dst = appendAny(dst, x[k], depth+1)
+		var fields [16]entry[any]
+		for i, e := range sortedEntries(x, fields[:0]) {
+			dst = appendKey(dst, i, e.key)
+			dst = appendAny(dst, e.val, depth+1)
 		}
 		return append(dst, '}')
 	}
@@ -284,14 +313,62 @@ func appendAny(dst []byte, x any, depth int) []byte {
 	return append(dst, b...)
 }
 
-func appendField(dst []byte, name, value string) []byte {
+// isDecimal reports whether s is digits with an optional minus sign and
+// fraction, short enough to be a float64: a json.Number that
+// strconv.ParseFloat takes, known without parsing it.
+func isDecimal(s string) bool {
+	if len(s) > 0 && s[0] == '-' {
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 300 {
+		return false
+	}
+	digits, point := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !point && digits > 0 && i < len(s)-1:
+			point = true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// appendField writes key, which ends in an opening quote, and value's
+// characters and closing quote; nothing when value is "".
+func appendField(dst []byte, key, value string) []byte {
 	if value == "" {
 		return dst
 	}
-	dst = append(dst, ',', '"')
-	dst = append(dst, name...)
-	dst = append(dst, '"', ':')
-	return appendString(dst, value)
+	dst = append(dst, key...)
+	dst = appendEscaped(dst, value)
+	return append(dst, '"')
+}
+
+// appendKey writes the key of the i-th member of an object (after a comma
+// unless it is the first) and its colon.
+func appendKey(dst []byte, i int, key string) []byte {
+	if i > 0 {
+		dst = append(dst, ',', '"')
+	} else {
+		dst = append(dst, '"')
+	}
+	dst = appendEscaped(dst, key)
+	return append(dst, '"', ':')
+}
+
+// appendStrings writes the elements of a string array, without brackets.
+func appendStrings(dst []byte, list []string) []byte {
+	for i, s := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, s)
+	}
+	return dst
 }
 
 // appendNumber writes a float the short way: 50 rather than 50.0, rounded
@@ -300,11 +377,65 @@ func appendNumber(dst []byte, f float64) []byte {
 	if f == math.Trunc(f) && f > -1e15 && f < 1e15 {
 		return strconv.AppendInt(dst, int64(f), 10) // most scores are whole
 	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return strconv.AppendQuote(dst, strconv.FormatFloat(f, 'g', -1, 64))
+	switch {
+	case math.IsNaN(f):
+		return append(dst, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(dst, `"+Inf"`...)
+	case math.IsInf(f, -1):
+		return append(dst, `"-Inf"`...)
+	}
+	if n := math.Round(f * 1e9); n > -1e15 && n < 1e15 {
+		return appendNanos(dst, n)
 	}
 	return strconv.AppendFloat(dst, Round(f), 'f', -1, 64)
 }
+
+// appendNanos writes n/1e9, which is Round(f) for n = math.Round(f*1e9),
+// as strconv.AppendFloat(dst, n/1e9, 'f', -1, 64) does, for |n| < 1e15.
+// With at most 15 significant digits, the decimal n·10⁻⁹ is the only one
+// that short which rounds to n/1e9, so it is the shortest form.
+func appendNanos(dst []byte, n float64) []byte {
+	if n == 0 {
+		if math.Signbit(n) {
+			return append(dst, "-0"...) // a tiny negative rounds to -0
+		}
+		return append(dst, '0')
+	}
+	i := int64(n)
+	if i < 0 {
+		dst = append(dst, '-')
+		i = -i
+	}
+	dst = strconv.AppendInt(dst, i/1e9, 10)
+	frac := i % 1e9
+	if frac == 0 {
+		return dst
+	}
+	dst = append(dst, ".000000000"...)
+	digits := dst[len(dst)-9:]
+	hi, lo := uint32(frac)/100000, uint32(frac)%100000 // two short chains of divisions
+	putPair(digits[0:], hi/100)
+	putPair(digits[2:], hi%100)
+	digits[4] = byte('0' + lo/10000)
+	lo %= 10000
+	putPair(digits[5:], lo/100)
+	putPair(digits[7:], lo%100)
+	for dst[len(dst)-1] == '0' {
+		dst = dst[:len(dst)-1]
+	}
+	return dst
+}
+
+// putPair writes the two digits of n < 100 to b.
+func putPair(b []byte, n uint32) {
+	b[0], b[1] = digitPairs[2*n], digitPairs[2*n+1]
+}
+
+// digitPairs holds the two digits of 0 to 99.
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
 
 func appendOptNumber(dst []byte, f *float64) []byte {
 	if f == nil {
@@ -328,19 +459,63 @@ var safeASCII = func() (t [256]bool) {
 // invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
-	i := 0
-	for i < len(s) && safeASCII[s[i]] {
-		i++
+	dst = appendEscaped(dst, s)
+	return append(dst, '"')
+}
+
+// appendEscaped writes the characters of s as appendString does, without
+// the quotes. Strings with nothing to escape, the common case, are tested
+// and copied eight bytes at a time.
+func appendEscaped(dst []byte, s string) []byte {
+	n := len(dst)
+	if cap(dst)-n < len(s) {
+		dst = slices.Grow(dst, len(s))
 	}
-	if i == len(s) {
-		dst = append(dst, s...) // the common case: nothing to escape
-		return append(dst, '"')
+	out := dst[n : n+len(s)]
+	switch {
+	case len(s) >= 8:
+		for i := 0; i < len(s)-8; i += 8 {
+			w := load64(s[i:])
+			if escapeBits(w) != 0 {
+				return appendEscapedSlow(dst, s)
+			}
+			binary.LittleEndian.PutUint64(out[i:], w)
+		}
+		w := load64(s[len(s)-8:]) // overlaps the last word
+		if escapeBits(w) != 0 {
+			return appendEscapedSlow(dst, s)
+		}
+		binary.LittleEndian.PutUint64(out[len(s)-8:], w)
+	case len(s) >= 4:
+		lo, hi := load32(s), load32(s[len(s)-4:])
+		if escapeBits(uint64(lo)|uint64(hi)<<32) != 0 {
+			return appendEscapedSlow(dst, s)
+		}
+		binary.LittleEndian.PutUint32(out, lo)
+		binary.LittleEndian.PutUint32(out[len(s)-4:], hi)
+	default:
+		for i := 0; i < len(s); i++ {
+			if !safeASCII[s[i]] {
+				return appendEscapedSlow(dst, s)
+			}
+			out[i] = s[i]
+		}
 	}
-	start := 0
+	return dst[:n+len(s)]
+}
+
+// appendEscapedSlow is appendEscaped for a string that has characters to
+// escape. It copies the runs between them whole, skipping words of safe
+// bytes eight at a time.
+func appendEscapedSlow(dst []byte, s string) []byte {
+	start, i := 0, 0
 	for i < len(s) {
 		c := s[i]
 		if safeASCII[c] {
 			i++
+			for len(s)-i >= 8 && escapeBits(load64(s[i:])) == 0 {
+				i += 8
+			}
 			continue
 		}
 		if c < utf8.RuneSelf {
@@ -382,27 +557,60 @@ func appendString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }
 
-// sortedKeys returns the keys of m in order. Maps in results are small
-// (labels, groups, frameworks, criteria), so an insertion sort on a stack
-// buffer keeps this free of allocations in the common case.
-func sortedKeys[V any](m map[string]V) []string {
-	var buf [16]string
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// escapeBits is not zero when any of the 8 bytes in w is a control
+// character, '"', '\\' or not ASCII: each test sets the top bit of some
+// byte when it finds one (and bytes from 0x80 have theirs set already).
+func escapeBits(w uint64) uint64 {
+	control := (w - 0x20*lowBits) &^ w // a byte below 0x20 borrows into its top bit
+	quote := w ^ '"'*lowBits           // a quote becomes a zero byte
+	backslash := w ^ '\\'*lowBits
+	zero := (quote-lowBits)&^quote | (backslash-lowBits)&^backslash
+	return (control | zero | w) & highBits
+}
+
+// load32 returns the first 4 bytes of s as a little-endian word.
+func load32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// load64 returns the first 8 bytes of s as a little-endian word.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// entry is a member of a map.
+type entry[V any] struct {
+	key string
+	val V
+}
+
+// sortedEntries appends the members of m to buf in key order. Maps in
+// results are small (labels, groups, frameworks, criteria, the objects of
+// a list of events), so callers pass a buffer on their stack, which keeps
+// this free of allocations, and an insertion sort is the fastest.
+func sortedEntries[V any](m map[string]V, buf []entry[V]) []entry[V] {
+	for k, v := range m {
+		buf = append(buf, entry[V]{k, v})
 	}
-	if len(keys) > 16 {
-		sort.Strings(keys)
-		return keys
+	if len(buf) > 16 {
+		slices.SortFunc(buf, func(a, b entry[V]) int { return strings.Compare(a.key, b.key) })
+		return buf
 	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
+	for i := 1; i < len(buf); i++ {
+		for j := i; j > 0 && buf[j].key < buf[j-1].key; j-- {
+			buf[j], buf[j-1] = buf[j-1], buf[j]
 		}
 	}
-	return keys
+	return buf
 }
