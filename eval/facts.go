@@ -247,14 +247,30 @@ func (r *run) node(n *rules.FactNode, x any) {
 			return
 		}
 	case model.KindNumber:
-		if f, ok := x.(float64); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
-			dst.Kind, dst.Num = model.KindNumber, f
-			return
+		switch v := x.(type) {
+		case float64:
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				dst.Kind, dst.Num = model.KindNumber, v
+				return
+			}
+		case json.Number:
+			if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+				dst.Kind, dst.Num = model.KindNumber, f
+				return
+			}
 		}
 	case model.KindInt:
-		if f, ok := x.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-			dst.Kind, dst.Int = model.KindInt, int64(f)
-			return
+		switch v := x.(type) {
+		case float64:
+			if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+				dst.Kind, dst.Int = model.KindInt, int64(v)
+				return
+			}
+		case json.Number:
+			if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+				dst.Kind, dst.Int = model.KindInt, i
+				return
+			}
 		}
 	case model.KindTime:
 		if s, ok := x.(string); ok {

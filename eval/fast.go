@@ -112,6 +112,9 @@ func bindLeaf(pol *rules.Policy, c *rules.Cond, s *rules.Simple) leafFn {
 			return f
 		}
 	}
+	if f := bindComputed(pol, c, s); f != nil {
+		return f
+	}
 	loc, unknownWhenMissing := bindOperand(pol, c, &s.L)
 	test := bindTest(s)
 	if loc == nil || test == nil {
@@ -561,4 +564,121 @@ func cmpFloats(a, b float64, op rules.CmpOp) bool {
 		return a >= b
 	}
 	return false
+}
+
+// bindComputed fuses the leaves that compare a computed number with a
+// constant: scores, framework counts, len of a list fact and days_since or
+// days_until of a time fact; and framework verdicts.
+func bindComputed(pol *rules.Policy, c *rules.Cond, s *rules.Simple) leafFn {
+	o := &s.L
+	if o.Index < 0 || o.Index >= len(c.Reads) {
+		return nil
+	}
+	ref := &c.Reads[o.Index]
+	i := ref.Index
+	if s.Op == rules.SimpleTruth && o.Kind == rules.OperandRead &&
+		(ref.Kind == rules.RefFramework || ref.Kind == rules.RefOwn) && len(ref.Path) == 1 && ref.Path[0] == "qualified" {
+		own := ref.Kind == rules.RefOwn
+		return func(r *run) (tri, bool) {
+			if !own && i >= r.doneFws {
+				return triFalse, false
+			}
+			return triOf(r.fws[i].qualified), true
+		}
+	}
+	if s.Op != rules.SimpleCompare || s.R.Kind != rules.OperandConst {
+		return nil
+	}
+	k, op := s.R.Const, s.Cmp
+	var f float64
+	switch k.Kind {
+	case model.KindInt:
+		f = float64(k.Int)
+	case model.KindNumber:
+		f = k.Num
+	default:
+		return nil
+	}
+	if f != f {
+		return nil
+	}
+	// cmpNum compares an int with the constant as compare does: as ints
+	// when the constant is an int, else as floats.
+	cmpNum := func(n int64) tri {
+		if k.Kind == model.KindInt {
+			return triOf(cmpInts(n, k.Int, op))
+		}
+		return triOf(cmpFloats(float64(n), f, op))
+	}
+	switch {
+	case o.Kind == rules.OperandRead && ref.Kind == rules.RefScore:
+		return func(r *run) (tri, bool) {
+			x := r.total
+			if i >= 0 {
+				x = r.groups[i]
+			}
+			if x != x {
+				return triFalse, false
+			}
+			return triOf(cmpFloats(x, f, op)), true
+		}
+	case o.Kind == rules.OperandRead && (ref.Kind == rules.RefFramework || ref.Kind == rules.RefOwn) && len(ref.Path) == 1:
+		if i < 0 || i >= len(pol.Frameworks) {
+			return nil
+		}
+		member := fwMemberOf(pol.Frameworks[i], ref.Path[0])
+		if member != memberMet && member != memberUnmet && member != memberUnknown && member != memberTotal {
+			return nil
+		}
+		own := ref.Kind == rules.RefOwn
+		return func(r *run) (tri, bool) {
+			if !own && i >= r.doneFws {
+				return triFalse, false
+			}
+			st := &r.fws[i]
+			n := st.met
+			switch member {
+			case memberUnmet:
+				n = st.unmet
+			case memberUnknown:
+				n = st.unknown
+			case memberTotal:
+				n = len(st.status)
+			}
+			return cmpNum(int64(n)), true
+		}
+	case o.Kind == rules.OperandLen && ref.Kind == rules.RefFact && ref.Node != nil:
+		orEmpty := o.Const.Kind == model.KindList
+		return func(r *run) (tri, bool) {
+			v := &r.slots[i]
+			switch v.Kind {
+			case model.KindList:
+				list, _ := v.Any.([]any)
+				return cmpNum(int64(len(list))), true
+			case model.KindMissing:
+				if orEmpty {
+					return cmpNum(0), true
+				}
+				return triUnknown, true
+			}
+			return triFalse, false
+		}
+	case (o.Kind == rules.OperandDaysSince || o.Kind == rules.OperandDaysUntil) && ref.Kind == rules.RefFact && ref.Node != nil:
+		until := o.Kind == rules.OperandDaysUntil
+		return func(r *run) (tri, bool) {
+			v := &r.slots[i]
+			switch v.Kind {
+			case model.KindTime:
+				d := r.now.Sub(v.Time)
+				if until {
+					d = v.Time.Sub(r.now)
+				}
+				return cmpNum(int64(d / (24 * time.Hour))), true
+			case model.KindMissing:
+				return triUnknown, true
+			}
+			return triFalse, false
+		}
+	}
+	return nil
 }
