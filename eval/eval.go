@@ -393,9 +393,11 @@ func (r *run) decode(m map[string]any) error {
 		r.raw = p.(map[string]any)
 	}
 	for i := range r.pol.FactReads {
-		if !r.known(&r.pol.FactReads[i]) {
-			r.res.Missing = append(r.res.Missing, r.pol.FactReads[i].Name)
+		ref := &r.pol.FactReads[i]
+		if ref.Node != nil && r.slots[ref.Index].Kind != model.KindMissing || ref.Node == nil && r.known(ref) {
+			continue
 		}
+		r.res.Missing = append(r.res.Missing, ref.Name)
 	}
 	return nil
 }
@@ -569,6 +571,19 @@ func (r *run) condError(c *rules.Cond, err error) error {
 	return &ConditionError{At: at, Expr: c.Text, Msg: msg}
 }
 
+// cond evaluates a condition: a condition that is one bound leaf runs
+// without the general walk of truth.
+func (r *run) cond(c *rules.Cond, env envFor) (tri, error) {
+	if l := c.Root.Leaf; l > 0 && l < len(r.e.leaves) {
+		if f := r.e.leaves[l]; f != nil {
+			if t, ok := f(r); ok {
+				return t, nil
+			}
+		}
+	}
+	return r.truth(c, c.Root, env)
+}
+
 // truth evaluates a condition with three-valued logic: a leaf that needs a
 // missing fact is unknown; and, or and not combine as Kleene's logic does,
 // so a known false decides an and, and a known true decides an or.
@@ -662,20 +677,22 @@ func (r *run) traceReads(extra *model.Read, conds ...*rules.Cond) model.Reads {
 			if ref.Kind == rules.RefNow || dedupe && r.traced(start, ref.Name) {
 				continue
 			}
-			v, ok := r.read(ref, &r.tmp)
-			if !ok && ref.Kind != rules.RefFact && ref.Kind != rules.RefLet {
-				continue
-			}
-			// Missing facts and unknown lets show as null, so that a
-			// guarded read that fell back to its default is visible; other
-			// unknowns are left out.
+			// Computed values are written straight into the new read; facts
+			// and lets are copied from where they are.
 			n := len(r.reads)
 			r.reads = slices.Grow(r.reads, 1)[:n+1]
 			dst := &r.reads[n]
 			dst.Name = ref.Name
-			if ok {
+			v, ok := r.read(ref, &dst.Value)
+			switch {
+			case ok && v != &dst.Value:
 				dst.Value = *v
-			} else {
+			case !ok && ref.Kind != rules.RefFact && ref.Kind != rules.RefLet:
+				// Missing facts and unknown lets show as null, so that a
+				// guarded read that fell back to its default is visible;
+				// other unknowns are left out.
+				r.reads = r.reads[:n]
+			case !ok:
 				dst.Value = model.Value{}
 			}
 		}
@@ -763,7 +780,7 @@ func (r *run) evalLets() error {
 		st := &r.lets[i]
 		c := l.Value
 		if c.Root.Op != rules.OpLeaf || c.Root.Simple != nil {
-			t, err := r.truth(c, c.Root, mainEnv)
+			t, err := r.cond(c, mainEnv)
 			if err != nil {
 				return err
 			}
@@ -815,7 +832,7 @@ func (r *run) evalFrameworks() error {
 			crit = resetMap(crit, len(f.Criteria))
 		}
 		for j, c := range f.Criteria {
-			t, err := r.truth(c.When, c.When.Root, mainEnv)
+			t, err := r.cond(c.When, mainEnv)
 			if err != nil {
 				return err
 			}
@@ -840,7 +857,7 @@ func (r *run) evalFrameworks() error {
 		s.Framework = f.Name
 		if f.Qualified != nil {
 			r.ownFw = i
-			t, err := r.truth(f.Qualified, f.Qualified.Root, ownEnv)
+			t, err := r.cond(f.Qualified, ownEnv)
 			if err != nil {
 				return err
 			}
@@ -917,7 +934,7 @@ func (r *run) evalRule(g *rules.Group, rule *rules.Rule) (float64, error) {
 }
 
 func (r *run) evalWhen(rule *rules.Rule, s *model.Step) (float64, error) {
-	t, err := r.truth(rule.When, rule.When.Root, mainEnv)
+	t, err := r.cond(rule.When, mainEnv)
 	if err != nil {
 		return 0, err
 	}
@@ -1179,7 +1196,7 @@ func (r *run) evalLadders() error {
 				s.Outcome = model.Matched
 				matched = true
 			} else {
-				t, err := r.truth(st.When, st.When.Root, mainEnv)
+				t, err := r.cond(st.When, mainEnv)
 				if err != nil {
 					return err
 				}

@@ -227,6 +227,19 @@ func (r *run) read(ref *rules.Ref, tmp *model.Value) (*model.Value, bool) {
 	case ref.Kind == rules.RefLet:
 		l := &r.lets[ref.Index]
 		return &l.val, l.known
+	case ref.Kind == rules.RefScore:
+		x := r.total
+		if ref.Index >= 0 {
+			x = r.groups[ref.Index]
+		}
+		*tmp = model.Value{Kind: model.KindNumber, Num: x}
+		return tmp, true
+	case ref.Kind == rules.RefLadder:
+		*tmp = model.Value{Kind: model.KindString, Str: r.labels[ref.Index]}
+		return tmp, true
+	case (ref.Kind == rules.RefFramework && ref.Index < r.doneFws || ref.Kind == rules.RefOwn) && len(ref.Path) == 1:
+		*tmp = r.fwMember(ref.Index, ref.Path[0])
+		return tmp, true
 	}
 	v, known := r.value(ref)
 	*tmp = v
