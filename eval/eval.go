@@ -960,7 +960,11 @@ func (r *run) evalWhen(rule *rules.Rule, s *model.Step) (float64, error) {
 		return 0, nil
 	}
 	s.Outcome = model.Matched
-	s.Reads = r.traceReads(nil, rule.When, rule.PointsExpr)
+	if rule.PointsExpr == nil {
+		s.Reads = r.traceReads(nil, rule.When) // one condition: no repeats to skip
+	} else {
+		s.Reads = r.traceReads(nil, rule.When, rule.PointsExpr)
+	}
 	return base, nil
 }
 
