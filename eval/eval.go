@@ -9,10 +9,11 @@
 //
 // Facts are decoded once into slots indexed by the policy's fact schema.
 // Conditions that the compiler could describe as simple comparisons
-// (rules.Simple) run directly on those slots; the others run as expr
-// programs, against an environment built from the slots only when the
-// first of them runs. With a result that the caller reuses (EvaluateInto),
-// evaluating a lead given as a map does not allocate.
+// (rules.Simple) run directly on those slots, most of them as closures
+// bound once per Evaluator (fast.go); the others run as expr programs,
+// against an environment built from the slots only when the first of them
+// runs. With a result that the caller reuses (EvaluateInto), evaluating a
+// lead given as a map does not allocate.
 package eval
 
 import (
