@@ -275,11 +275,18 @@ func appendAny(dst []byte, x any, depth int) []byte {
 	case float64:
 		return appendNumber(dst, x)
 	case json.Number:
+		// Numbers from a JSON decoder are written as they came; a number
+		// made by hand that JSON cannot hold as it is ("007", "0x1p3") is
+		// written as the float it parses to, or else as a string.
 		if isDecimal(string(x)) {
 			return append(dst, x...)
 		}
-		if _, err := strconv.ParseFloat(string(x), 64); err == nil {
+		f, err := strconv.ParseFloat(string(x), 64)
+		switch {
+		case err == nil && isJSONNumber(string(x)):
 			return append(dst, x...)
+		case err == nil:
+			return appendNumber(dst, f)
 		}
 		return appendString(dst, string(x))
 	case time.Time:
@@ -323,6 +330,9 @@ func isDecimal(s string) bool {
 	if len(s) == 0 || len(s) > 300 {
 		return false
 	}
+	if len(s) > 1 && s[0] == '0' && s[1] != '.' {
+		return false // a leading zero: not JSON
+	}
 	digits, point := 0, false
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -335,6 +345,44 @@ func isDecimal(s string) bool {
 		}
 	}
 	return true
+}
+
+// isJSONNumber reports whether s is a number in JSON's grammar: an
+// optional minus, an integer without leading zeros, an optional fraction
+// and an optional exponent.
+func isJSONNumber(s string) bool {
+	i := 0
+	digits := func() bool {
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i > start
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	if i < len(s) && s[i] == '0' {
+		i++
+	} else if !digits() {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if !digits() {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // appendField writes key, which ends in an opening quote, and value's

@@ -158,7 +158,28 @@ func TestAppendAny_jsonNumbers(t *testing.T) {
 		"0." + strings.Repeat("0", 298) + "1", "0." + strings.Repeat("0", 400) + "1",
 	} {
 		x := []any{json.Number(n)}
-		assert.Equal(t, string(refAppendAny(nil, x, 0)), string(appendAny(nil, x, 0)), "%q", n)
+		got := appendAny(nil, x, 0)
+		assert.True(t, json.Valid(got), "json.Number(%q) gives invalid JSON: %s", n, got)
+		var back []any
+		if json.Unmarshal(got, &back) == nil && len(back) == 1 {
+			if f, err := strconv.ParseFloat(n, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+				assert.Equal(t, f, back[0], "json.Number(%q) must keep its value", n)
+			}
+		}
+		if isJSONNumber(n) {
+			// What a JSON decoder gives is written as before.
+			assert.Equal(t, string(refAppendAny(nil, x, 0)), string(got), "%q", n)
+		}
+	}
+}
+
+func TestIsJSONNumber(t *testing.T) {
+	for _, n := range []string{"0", "-0", "12", "-12", "1.5", "0.25", "1e5", "1E-3", "1e+400", "-0.0e0"} {
+		assert.True(t, isJSONNumber(n), n)
+		assert.True(t, json.Valid([]byte(n)), n)
+	}
+	for _, n := range []string{"", "-", "007", "01", "1.", ".5", "+1", "1e", "1e+", "0x1p3", "Inf", "NaN", "1_000", "1.2.3", "--1", "1-", "12a", " 1"} {
+		assert.False(t, isJSONNumber(n), n)
 	}
 }
 
