@@ -472,25 +472,7 @@ func (r *run) value(ref *rules.Ref) (model.Value, bool) {
 
 // fwMember returns a framework's count, verdict or criterion status.
 func (r *run) fwMember(i int, member string) model.Value {
-	st := &r.fws[i]
-	switch member {
-	case "met":
-		return model.Value{Kind: model.KindInt, Int: int64(st.met)}
-	case "unmet":
-		return model.Value{Kind: model.KindInt, Int: int64(st.unmet)}
-	case "unknown":
-		return model.Value{Kind: model.KindInt, Int: int64(st.unknown)}
-	case "total":
-		return model.Value{Kind: model.KindInt, Int: int64(len(st.status))}
-	case "qualified":
-		return model.Value{Kind: model.KindBool, Bool: st.qualified}
-	}
-	for j, c := range r.pol.Frameworks[i].Criteria {
-		if c.Name == member {
-			return model.Value{Kind: model.KindString, Str: string(st.status[j])}
-		}
-	}
-	return model.Value{}
+	return r.fwValue(i, fwMemberOf(r.pol.Frameworks[i], member))
 }
 
 // fwEnv is a framework as expressions see it: counts, statuses, verdict.
@@ -575,14 +557,21 @@ func (r *run) condError(c *rules.Cond, err error) error {
 // cond evaluates a condition: a condition that is one bound leaf runs
 // without the general walk of truth.
 func (r *run) cond(c *rules.Cond, env envFor) (tri, error) {
-	if l := c.Root.Leaf; l > 0 && l < len(r.e.leaves) {
-		if f := r.e.leaves[l]; f != nil {
-			if t, ok := f(r); ok {
-				return t, nil
-			}
-		}
+	if t, ok := r.boundLeaf(c.Root); ok {
+		return t, nil
 	}
 	return r.truth(c, c.Root, env)
+}
+
+// boundLeaf runs a leaf's bound closure; ok is false when the node is not
+// a bound leaf or its closure leaves it to the general path.
+func (r *run) boundLeaf(n *rules.Node) (tri, bool) {
+	if l := n.Leaf; l > 0 && l < len(r.e.leaves) {
+		if f := r.e.leaves[l]; f != nil {
+			return f(r)
+		}
+	}
+	return triFalse, false
 }
 
 // truth evaluates a condition with three-valued logic: a leaf that needs a
@@ -627,12 +616,8 @@ func (r *run) truth(c *rules.Cond, n *rules.Node, env envFor) (tri, error) {
 		return x, err
 	}
 	if n.Simple != nil {
-		if n.Leaf < len(r.e.leaves) {
-			if f := r.e.leaves[n.Leaf]; f != nil {
-				if t, ok := f(r); ok {
-					return t, nil
-				}
-			}
+		if t, ok := r.boundLeaf(n); ok {
+			return t, nil
 		}
 		if t, ok := r.simpleLeaf(c, n.Simple); ok {
 			return t, nil

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
@@ -276,7 +277,7 @@ func bindTest(s *rules.Simple) valueTest {
 			n := k.Int
 			return func(_ *run, v *model.Value) (bool, bool) {
 				if v.Kind == model.KindInt {
-					return cmpInts(v.Int, n, op), true
+					return cmpOrdered(v.Int, n, op), true
 				}
 				return compare(v, k, op)
 			}
@@ -353,24 +354,6 @@ func bindPred(s *rules.Simple) predFn {
 		}
 		return (got == want) == eq, true
 	}
-}
-
-func cmpInts(a, b int64, op rules.CmpOp) bool {
-	switch op {
-	case rules.CmpEq:
-		return a == b
-	case rules.CmpNe:
-		return a != b
-	case rules.CmpLt:
-		return a < b
-	case rules.CmpLe:
-		return a <= b
-	case rules.CmpGt:
-		return a > b
-	case rules.CmpGe:
-		return a >= b
-	}
-	return false
 }
 
 func isASCII(s string) bool {
@@ -475,10 +458,10 @@ func bindDirect(ref *rules.Ref, s *rules.Simple) leafFn {
 				v := &r.slots[i]
 				switch v.Kind {
 				case model.KindInt:
-					return triOf(cmpInts(v.Int, n, op)), true
+					return triOf(cmpOrdered(v.Int, n, op)), true
 				case model.KindNumber:
 					if v.Num == v.Num {
-						return triOf(cmpFloats(v.Num, f, op)), true
+						return triOf(cmpOrdered(v.Num, f, op)), true
 					}
 				case model.KindMissing:
 					return triUnknown, true
@@ -495,10 +478,10 @@ func bindDirect(ref *rules.Ref, s *rules.Simple) leafFn {
 				switch v.Kind {
 				case model.KindNumber:
 					if v.Num == v.Num {
-						return triOf(cmpFloats(v.Num, f, op)), true
+						return triOf(cmpOrdered(v.Num, f, op)), true
 					}
 				case model.KindInt:
-					return triOf(cmpFloats(float64(v.Int), f, op)), true
+					return triOf(cmpOrdered(float64(v.Int), f, op)), true
 				case model.KindMissing:
 					return triUnknown, true
 				}
@@ -510,7 +493,7 @@ func bindDirect(ref *rules.Ref, s *rules.Simple) leafFn {
 				v := &r.slots[i]
 				switch v.Kind {
 				case model.KindString:
-					return triOf(cmpInts(int64(strings.Compare(v.Str, str)), 0, op)), true
+					return triOf(cmpOrdered(v.Str, str, op)), true
 				case model.KindMissing:
 					return triUnknown, true
 				}
@@ -546,24 +529,6 @@ func triOf(b bool) tri {
 		return triTrue
 	}
 	return triFalse
-}
-
-func cmpFloats(a, b float64, op rules.CmpOp) bool {
-	switch op {
-	case rules.CmpEq:
-		return a == b
-	case rules.CmpNe:
-		return a != b
-	case rules.CmpLt:
-		return a < b
-	case rules.CmpLe:
-		return a <= b
-	case rules.CmpGt:
-		return a > b
-	case rules.CmpGe:
-		return a >= b
-	}
-	return false
 }
 
 // bindComputed fuses the leaves that compare a computed number with a
@@ -606,9 +571,9 @@ func bindComputed(pol *rules.Policy, c *rules.Cond, s *rules.Simple) leafFn {
 	// when the constant is an int, else as floats.
 	cmpNum := func(n int64) tri {
 		if k.Kind == model.KindInt {
-			return triOf(cmpInts(n, k.Int, op))
+			return triOf(cmpOrdered(n, k.Int, op))
 		}
-		return triOf(cmpFloats(float64(n), f, op))
+		return triOf(cmpOrdered(float64(n), f, op))
 	}
 	switch {
 	case o.Kind == rules.OperandRead && ref.Kind == rules.RefScore:
@@ -620,7 +585,7 @@ func bindComputed(pol *rules.Policy, c *rules.Cond, s *rules.Simple) leafFn {
 			if x != x {
 				return triFalse, false
 			}
-			return triOf(cmpFloats(x, f, op)), true
+			return triOf(cmpOrdered(x, f, op)), true
 		}
 	case o.Kind == rules.OperandRead && (ref.Kind == rules.RefFramework || ref.Kind == rules.RefOwn) && len(ref.Path) == 1:
 		if i < 0 || i >= len(pol.Frameworks) {
@@ -681,4 +646,23 @@ func bindComputed(pol *rules.Policy, c *rules.Cond, s *rules.Simple) leafFn {
 		}
 	}
 	return nil
+}
+
+// cmpOrdered applies a comparison operator to two ints, floats or strings.
+func cmpOrdered[T cmp.Ordered](a, b T, op rules.CmpOp) bool {
+	switch op {
+	case rules.CmpEq:
+		return a == b
+	case rules.CmpNe:
+		return a != b
+	case rules.CmpLt:
+		return a < b
+	case rules.CmpLe:
+		return a <= b
+	case rules.CmpGt:
+		return a > b
+	case rules.CmpGe:
+		return a >= b
+	}
+	return false
 }
