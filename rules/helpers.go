@@ -108,6 +108,15 @@ func ParseTime(s string) (time.Time, error) {
 	return time.Parse("2006-01-02", s)
 }
 
+// ParseTimeBytes is ParseTime of the time written in b. The common form
+// ("2026-10-20T09:30:00Z") is read without copying b into a string.
+func ParseTimeBytes(b []byte) (time.Time, error) {
+	if t, ok := parseUTCSeconds(b); ok {
+		return t, nil
+	}
+	return ParseTime(string(b))
+}
+
 func typeName(x any) string {
 	if x == nil {
 		return "nil"
@@ -188,7 +197,7 @@ func typeOfNature(n nature.Nature) string {
 // parseUTCSeconds is the fast path of ParseTime for the form CRMs send
 // most, "2026-10-20T09:30:00Z": it gives what time.Parse gives, and
 // leaves every other form (and every invalid date) to time.Parse.
-func parseUTCSeconds(s string) (time.Time, bool) {
+func parseUTCSeconds[T string | []byte](s T) (time.Time, bool) {
 	if len(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
 		return time.Time{}, false
 	}

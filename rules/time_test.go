@@ -48,3 +48,16 @@ func FuzzParseTime(f *testing.F) {
 		}
 	})
 }
+
+func TestParseTimeBytes(t *testing.T) {
+	for _, s := range []string{
+		"2026-10-20T09:30:00Z", "2026-10-20T09:30:00.5Z", "2026-10-20T09:30:00+02:00",
+		"2026-10-20", "2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "20261020", "",
+	} {
+		want, wantErr := ParseTime(s)
+		got, err := ParseTimeBytes([]byte(s))
+		if (err != nil) != (wantErr != nil) || !got.Equal(want) || got.Location().String() != want.Location().String() {
+			t.Errorf("ParseTimeBytes(%q) = %v, %v; ParseTime gives %v, %v", s, got, err, want, wantErr)
+		}
+	}
+}
