@@ -54,6 +54,9 @@ type Evaluator struct {
 	noBinding bool
 	// stage is the index of the ladder called stage, or -1.
 	stage int
+	// whole marks, by schema node, the objects some condition reads whole:
+	// a JSON lead gives them as maps (see jsonfacts.go).
+	whole []bool
 }
 
 // Option configures an Evaluator.
@@ -91,6 +94,14 @@ func New(pol *rules.Policy, opts ...Option) *Evaluator {
 	e.steps, e.reads = traceSize(pol)
 	if !e.noBinding {
 		e.leaves, e.preds = bindLeaves(pol)
+	}
+	if pol.Schema != nil {
+		e.whole = make([]bool, len(pol.Schema.Nodes))
+		for _, ref := range pol.FactReads {
+			if ref.Node != nil && ref.Node.IsObject() {
+				e.whole[ref.Node.Index] = true
+			}
+		}
 	}
 	e.stage = -1
 	for i, l := range pol.Ladders {
@@ -193,13 +204,30 @@ func (e *Evaluator) EvaluateInto(ctx context.Context, facts any, res *model.Resu
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m, err := toMap(facts)
-	if err != nil {
+	var m map[string]any
+	b, isJSON, err := jsonBytes(facts)
+	switch {
+	case err != nil:
 		return err
+	case !isJSON || e.pol.Schema == nil || e.lenient:
+		// Leads as maps or structs, untyped policies and lenient
+		// strings take the map path.
+		if isJSON {
+			m, err = decodeJSON(b)
+		} else {
+			m, err = toMap(facts)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	r := e.pool.Get().(*run)
 	r.reset(e, ctx, res)
-	err = r.decode(m)
+	if m != nil {
+		err = r.decode(m)
+	} else {
+		err = r.decodeJSONLead(b)
+	}
 	if err == nil {
 		err = r.evaluate()
 	}
@@ -260,6 +288,8 @@ type run struct {
 	matched []any
 	etimes  []time.Time
 	order   []int
+	// json is the state of reading a JSON lead into the slots.
+	json jsonLead
 }
 
 type letState struct {
@@ -393,6 +423,13 @@ func (r *run) decode(m map[string]any) error {
 		}
 		r.raw = p.(map[string]any)
 	}
+	r.noteMissing()
+	return nil
+}
+
+// noteMissing lists in the result the facts conditions read that the lead
+// lacks.
+func (r *run) noteMissing() {
 	for i := range r.pol.FactReads {
 		ref := &r.pol.FactReads[i]
 		if ref.Node != nil && r.slots[ref.Index].Kind != model.KindMissing || ref.Node == nil && r.known(ref) {
@@ -400,7 +437,6 @@ func (r *run) decode(m map[string]any) error {
 		}
 		r.res.Missing = append(r.res.Missing, ref.Name)
 	}
-	return nil
 }
 
 func (r *run) checkCtx() error { return r.ctx.Err() }

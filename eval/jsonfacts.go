@@ -1,0 +1,412 @@
+package eval
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/qualifyhq/qualify/model"
+	"github.com/qualifyhq/qualify/rules"
+)
+
+// A lead given as JSON to a policy with a fact schema is read straight into
+// the slots, without building the lead as nested maps first. It is done in
+// two passes over the bytes:
+//
+//  1. index: jsontext reads the document, checking all of it, and notes
+//     where the value of each declared fact is; undeclared members are
+//     skipped without being decoded. A declared fact whose value is an
+//     array, or an object no member of which is indexed (one a condition
+//     reads whole), is decoded at once as encoding/json would decode it:
+//     objects as map[string]any, arrays as []any, numbers as json.Number.
+//  2. decode: the declared facts are read in schema order, exactly as node
+//     reads them from a decoded map, so errors come out in the same order
+//     with the same words. Scalars of the declared type are read from their
+//     bytes; every other value goes to node as encoding/json would have
+//     given it.
+//
+// A member named twice counts as encoding/json counts it: the last one
+// wins. jsontext is stricter than encoding/json on one thing: it rejects
+// invalid UTF-8, which encoding/json turns into U+FFFD. Any document
+// jsontext rejects is decoded by encoding/json instead, as before, so the
+// result of a lead, and the error of a malformed one, do not depend on the
+// path it took.
+
+// jsonLead is the reusable state of the direct path, kept in a run.
+type jsonLead struct {
+	src bytes.Buffer
+	dec *jsontext.Decoder
+	// vals holds, by schema node, the bytes of the node's value: nil when
+	// the lead lacks it, objectMark for an object whose members were
+	// indexed, decodedMark for a value decoded into decoded.
+	vals    [][]byte
+	decoded []any
+	b       []byte
+	// keys holds member names of event objects seen before, so that each
+	// event does not allocate its "type" and "at" again.
+	keys map[string]string
+}
+
+// maxKeys bounds jsonLead.keys; longer names are not kept either.
+const (
+	maxKeys   = 256
+	maxKeyLen = 32
+)
+
+// key returns the member name a quoted JSON name holds, from keys when it
+// was seen before.
+func (j *jsonLead) key(quoted []byte) string {
+	if len(quoted) > maxKeyLen+2 {
+		return unquote(quoted)
+	}
+	if k, ok := j.keys[string(quoted)]; ok {
+		return k
+	}
+	k := unquote(quoted)
+	if len(j.keys) < maxKeys {
+		if j.keys == nil {
+			j.keys = make(map[string]string)
+		}
+		j.keys[string(quoted)] = k
+	}
+	return k
+}
+
+// objectMark marks an object node whose members were indexed one by one,
+// decodedMark a value decoded in the first pass. A JSON object or array
+// takes at least two bytes, so no value is one of these single bytes.
+var (
+	objectMark  = []byte{'{'}
+	decodedMark = []byte{'['}
+)
+
+func isMark(v []byte, mark byte) bool { return len(v) == 1 && v[0] == mark }
+
+// jsonBytes returns the JSON of facts given as JSON.
+func jsonBytes(facts any) ([]byte, bool, error) {
+	switch f := facts.(type) {
+	case []byte:
+		return f, true, nil
+	case json.RawMessage:
+		return f, true, nil
+	case string:
+		return []byte(f), true, nil
+	case io.Reader:
+		b, err := io.ReadAll(io.LimitReader(f, MaxFactsSize+1))
+		if err != nil {
+			return nil, true, &InputError{Msg: err.Error()}
+		}
+		return b, true, nil
+	}
+	return nil, false, nil
+}
+
+// decodeJSONLead reads a JSON lead into the slots: directly when jsontext
+// accepts the document, through encoding/json and a map otherwise.
+func (r *run) decodeJSONLead(b []byte) error {
+	if len(b) <= MaxFactsSize && r.indexJSON(b) == nil {
+		r.decodeIndexed()
+		r.json.release()
+		if err := gatherFacts(r.errs); err != nil {
+			return err
+		}
+		r.noteMissing()
+		return nil
+	}
+	r.json.release()
+	m, err := decodeJSON(b)
+	if err != nil {
+		return err
+	}
+	return r.decode(m)
+}
+
+// release drops every reference to the lead, so that a pooled run does not
+// keep it alive.
+func (j *jsonLead) release() {
+	clear(j.vals)
+	clear(j.decoded)
+	j.b = nil
+	if j.dec != nil {
+		j.src = bytes.Buffer{}
+		j.dec.Reset(&j.src) // the decoder read the lead's bytes in place
+	}
+}
+
+// indexJSON is the first pass: it checks the whole document and notes where
+// each declared fact's value is.
+func (r *run) indexJSON(b []byte) error {
+	s := r.pol.Schema
+	j := &r.json
+	if j.dec == nil {
+		j.dec = jsontext.NewDecoder(&j.src, jsontext.AllowDuplicateNames(true))
+	}
+	if len(j.vals) != len(s.Nodes) {
+		j.vals = make([][]byte, len(s.Nodes))
+		j.decoded = make([]any, len(s.Nodes))
+	}
+	j.b = b
+	// A bytes.Buffer is read in place, without copying the lead.
+	j.src = *bytes.NewBuffer(b)
+	j.dec.Reset(&j.src, jsontext.AllowDuplicateNames(true))
+	if j.dec.PeekKind() != '{' {
+		return errNotIndexed
+	}
+	if _, err := j.dec.ReadToken(); err != nil {
+		return err
+	}
+	if err := r.indexObject(s.Root); err != nil {
+		return err
+	}
+	if _, err := j.dec.ReadToken(); err != io.EOF {
+		return errNotIndexed // more after the lead: encoding/json says what
+	}
+	return nil
+}
+
+var errNotIndexed = errors.New("not indexed")
+
+// indexObject indexes the members of an object whose '{' has been read, up
+// to and including its '}'.
+func (r *run) indexObject(n *rules.FactNode) error {
+	j := &r.json
+	for {
+		switch j.dec.PeekKind() {
+		case '}':
+			_, err := j.dec.ReadToken()
+			return err
+		case 0:
+			_, err := j.dec.ReadToken()
+			if err == nil {
+				err = errNotIndexed
+			}
+			return err
+		}
+		name, err := j.dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		c := r.e.child(n, name)
+		if c == nil {
+			if err := j.dec.SkipValue(); err != nil {
+				return err
+			}
+			continue
+		}
+		// A later member of the same name replaces an earlier one whole,
+		// as with encoding/json.
+		j.forget(c)
+		switch k := j.dec.PeekKind(); {
+		case k == '{' && c.IsObject() && !r.e.whole[c.Index]:
+			if _, err := j.dec.ReadToken(); err != nil {
+				return err
+			}
+			j.vals[c.Index] = objectMark
+			if err := r.indexObject(c); err != nil {
+				return err
+			}
+			continue
+		case k == '{' || k == '[':
+			x, err := j.readAny()
+			if err != nil {
+				return err
+			}
+			j.vals[c.Index], j.decoded[c.Index] = decodedMark, x
+			continue
+		}
+		v, err := j.dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		// The value's bytes are the lead's own: ReadValue returns them as
+		// they are written, ending at the input offset.
+		end := int(j.dec.InputOffset())
+		j.vals[c.Index] = j.b[end-len(v) : end : end]
+	}
+}
+
+// forget drops what was indexed for a node and under it.
+func (j *jsonLead) forget(n *rules.FactNode) {
+	if j.vals[n.Index] == nil {
+		return // and so nothing under it either
+	}
+	j.vals[n.Index], j.decoded[n.Index] = nil, nil
+	for _, c := range n.Children {
+		j.forget(c)
+	}
+}
+
+// child finds the declared member of an object node named by a quoted JSON
+// name.
+func (e *Evaluator) child(n *rules.FactNode, quoted []byte) *rules.FactNode {
+	name := quoted[1 : len(quoted)-1]
+	if bytes.IndexByte(name, '\\') >= 0 {
+		name = unquoteBytes(quoted)
+	}
+	for _, c := range n.Children {
+		if c.Name == string(name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// decodeIndexed is the second pass: the declared facts, in schema order.
+func (r *run) decodeIndexed() {
+	for _, root := range r.pol.Schema.Root.Children {
+		r.nodeJSON(root)
+	}
+}
+
+// nodeJSON is node for a fact whose value is JSON bytes.
+func (r *run) nodeJSON(n *rules.FactNode) {
+	raw := r.json.vals[n.Index]
+	if raw == nil || string(raw) == "null" {
+		r.missing(n)
+		return
+	}
+	if isMark(raw, decodedMark[0]) {
+		x := r.json.decoded[n.Index]
+		if n.Type != nil && n.Type.Kind == model.KindList && n.Type.Elem.Event {
+			r.events(n, x)
+			return
+		}
+		r.node(n, x)
+		return
+	}
+	if n.IsObject() {
+		if !isMark(raw, objectMark[0]) {
+			r.node(n, scalarAny(raw))
+			return
+		}
+		// No condition reads the object whole (those are decoded as maps):
+		// the slot only says that it is there.
+		r.slots[n.Index] = model.Value{Kind: model.KindObject}
+		for _, c := range n.Children {
+			r.nodeJSON(c)
+		}
+		return
+	}
+	dst := &r.slots[n.Index]
+	switch n.Type.Kind {
+	case model.KindString:
+		if raw[0] == '"' {
+			dst.Kind, dst.Str = model.KindString, unquote(raw)
+			return
+		}
+	case model.KindBool:
+		switch raw[0] {
+		case 't':
+			dst.Kind, dst.Bool = model.KindBool, true
+			return
+		case 'f':
+			dst.Kind, dst.Bool = model.KindBool, false
+			return
+		}
+	case model.KindNumber:
+		if isJSONNumber(raw) {
+			if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
+				dst.Kind, dst.Num = model.KindNumber, f
+				return
+			}
+		}
+	case model.KindInt:
+		if isJSONNumber(raw) {
+			if i, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+				dst.Kind, dst.Int = model.KindInt, i
+				return
+			}
+		}
+	case model.KindTime:
+		if raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+			if tm, err := rules.ParseTimeBytes(raw[1 : len(raw)-1]); err == nil {
+				dst.Kind, dst.Time = model.KindTime, tm
+				return
+			}
+		}
+	}
+	r.node(n, scalarAny(raw))
+}
+
+func isJSONNumber(raw []byte) bool { return raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9' }
+
+// readAny reads the next value of the lead: objects as map[string]any, arrays as
+// []any, numbers as json.Number, as encoding/json gives them.
+func (j *jsonLead) readAny() (any, error) {
+	d := j.dec
+	switch d.PeekKind() {
+	case '{':
+		if _, err := d.ReadToken(); err != nil {
+			return nil, err
+		}
+		m := make(map[string]any)
+		for d.PeekKind() != '}' {
+			name, err := d.ReadValue()
+			if err != nil {
+				return nil, err
+			}
+			v, err := j.readAny()
+			if err != nil {
+				return nil, err
+			}
+			m[j.key(name)] = v
+		}
+		_, err := d.ReadToken()
+		return m, err
+	case '[':
+		if _, err := d.ReadToken(); err != nil {
+			return nil, err
+		}
+		list := make([]any, 0)
+		for d.PeekKind() != ']' {
+			v, err := j.readAny()
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, v)
+		}
+		_, err := d.ReadToken()
+		return list, err
+	}
+	v, err := d.ReadValue()
+	if err != nil {
+		return nil, err
+	}
+	return scalarAny(v), nil
+}
+
+// scalarAny is a checked JSON scalar as encoding/json decodes it.
+func scalarAny(v []byte) any {
+	switch v[0] {
+	case '"':
+		return unquote(v)
+	case 't':
+		return true
+	case 'f':
+		return false
+	case 'n':
+		return nil
+	}
+	return json.Number(v)
+}
+
+// unquote returns the string a checked JSON string literal holds.
+func unquote(quoted []byte) string {
+	if bytes.IndexByte(quoted, '\\') < 0 {
+		return string(quoted[1 : len(quoted)-1])
+	}
+	return string(unquoteBytes(quoted))
+}
+
+func unquoteBytes(quoted []byte) []byte {
+	b, err := jsontext.AppendUnquote(nil, quoted)
+	if err != nil {
+		// Unreachable for a string jsontext has read; keep the text.
+		return quoted[1 : len(quoted)-1]
+	}
+	return b
+}
