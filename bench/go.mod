@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/expr-lang/expr v1.17.8
+	github.com/go-json-experiment/json v1.27.2
 	github.com/google/cel-go v0.31.0
 	github.com/hyperjumptech/grule-rule-engine v1.20.4
 	github.com/qualifyhq/qualify v0.0.0
