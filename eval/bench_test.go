@@ -1,10 +1,13 @@
 package eval_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"testing"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/qualifyhq/qualify/eval"
 	"github.com/qualifyhq/qualify/model"
@@ -36,6 +39,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		{"map/trace", true, lead},
 		{"map/notrace", false, lead},
 		{"json/trace", true, raw},
+		{"json/notrace", false, raw},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ev := eval.New(pol, eval.WithNow(now), eval.WithTrace(bc.trace))
@@ -48,6 +52,37 @@ func BenchmarkEvaluate(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkDecodeLead decodes the same lead into Go values and does nothing
+// else, for comparison with json/trace and json/notrace above: with
+// encoding/json into a map (numbers as json.Number) and with the JSON
+// library qualify reads leads with (jsonv2) into an interface.
+func BenchmarkDecodeLead(b *testing.B) {
+	raw, err := os.ReadFile("../testdata/leads/acme/vp.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.UseNumber()
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("jsonv2", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v any
+			if err := jsonv2.Unmarshal(raw, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkCompile measures compiling the acme policy from source.

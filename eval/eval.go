@@ -57,6 +57,9 @@ type Evaluator struct {
 	// whole marks, by schema node, the objects some condition reads whole:
 	// a JSON lead gives them as maps (see jsonfacts.go).
 	whole []bool
+	// eventField names, by schema node, the one field of an event list's
+	// elements that an evaluation without a trace reads (see eventFields).
+	eventField []string
 }
 
 // Option configures an Evaluator.
@@ -94,6 +97,9 @@ func New(pol *rules.Policy, opts ...Option) *Evaluator {
 	e.steps, e.reads = traceSize(pol)
 	if !e.noBinding {
 		e.leaves, e.preds = bindLeaves(pol)
+		if !e.trace {
+			e.eventField = eventFields(pol)
+		}
 	}
 	if pol.Schema != nil {
 		e.whole = make([]bool, len(pol.Schema.Nodes))
@@ -256,8 +262,11 @@ type run struct {
 
 	// slots hold a typed lead's facts by schema node; times the at of
 	// every element of its event lists, by schema node.
-	slots   []model.Value
-	times   [][]time.Time
+	slots []model.Value
+	times [][]time.Time
+	// fields holds, for an event list kept without its elements, each
+	// element's value of the field its each rules test (Evaluator.eventField).
+	fields  [][]string
 	errs    []error
 	lenient bool
 	// raw is an untyped lead.
@@ -322,6 +331,9 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 		}
 		if len(r.times) < len(s.Nodes) {
 			r.times = make([][]time.Time, len(s.Nodes))
+		}
+		if len(r.fields) < len(s.Nodes) {
+			r.fields = make([][]string, len(s.Nodes))
 		}
 	}
 	r.lets = resize(r.lets, len(r.pol.Lets))
@@ -1029,8 +1041,11 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 		s.Reads = r.traceReads(nil, each.Where)
 		return 0, nil
 	}
+	// A JSON lead's event list that only field predicates read is kept as
+	// each element's field and time (jsonfacts.go), with no Any.
+	fields, byField := r.eventFields(each.List, list)
 	items, ok := list.Any.([]any)
-	if list.Kind != model.KindList || !ok {
+	if list.Kind != model.KindList || !ok && !byField {
 		return 0, &ConditionError{At: rule.At, Expr: each.List.Name, Msg: fmt.Sprintf("each needs a list, but %s is %s", each.List.Name, describe(list.Interface()))}
 	}
 	c := each.Where
@@ -1040,7 +1055,9 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 		s.Reads = r.traceReads(listRead, c)
 		return 0, nil
 	}
-	if err := r.match(rule, items); err != nil {
+	if byField {
+		r.matchFields(rule, fields)
+	} else if err := r.match(rule, items); err != nil {
 		return 0, err
 	}
 	s.Matches = len(r.matched)
@@ -1157,6 +1174,29 @@ func (r *run) match(rule *rules.Rule, items []any) error {
 		r.etimes = append(r.etimes, t)
 	}
 	return nil
+}
+
+// eventFields returns the field values of an event list read from JSON
+// without building its elements; ok is false for a list given whole.
+func (r *run) eventFields(ref rules.Ref, list model.Value) (fields []string, ok bool) {
+	if ref.Node == nil || r.e.eventField == nil || r.e.eventField[ref.Node.Index] == "" ||
+		list.Kind != model.KindList || list.Any != nil {
+		return nil, false
+	}
+	return r.fields[ref.Node.Index], true
+}
+
+// matchFields is match for an event list kept as its elements' field.
+func (r *run) matchFields(rule *rules.Rule, fields []string) {
+	p, _ := fieldPredOf(rule.Each.Where.Match)
+	times := r.times[rule.Each.List.Node.Index]
+	r.matched, r.etimes = r.matched[:0], r.etimes[:0]
+	for i, got := range fields {
+		if p.test(got) {
+			r.matched = append(r.matched, nil) // constant points: only counted
+			r.etimes = append(r.etimes, times[i])
+		}
+	}
 }
 
 // elementPoints computes the points of every matching element of an each

@@ -21,3 +21,16 @@ func (e *Evaluator) BoundLeaves() (leaves, preds int) {
 	}
 	return leaves, preds
 }
+
+// EventFieldLists returns the paths of the event lists that an Evaluator
+// reads from JSON as their elements' field and time (eventFields), with
+// that field: "events.type".
+func (e *Evaluator) EventFieldLists() []string {
+	var out []string
+	for i, f := range e.eventField {
+		if f != "" {
+			out = append(out, e.pol.Schema.Nodes[i].Path+"."+f)
+		}
+	}
+	return out
+}

@@ -335,25 +335,99 @@ func bindTest(s *rules.Simple) valueTest {
 	return nil
 }
 
-// bindPred binds the element predicates of the form `.field == "const"`
-// and `.field != "const"`, the usual filter of events by type.
-func bindPred(s *rules.Simple) predFn {
-	if s.Op != rules.SimpleCompare || s.L.Kind != rules.OperandField || s.R.Kind != rules.OperandConst ||
+// fieldPred is an element predicate of the form `.field == "want"` (or
+// `!=`), the usual filter of events by type.
+type fieldPred struct {
+	field, want string
+	eq          bool
+}
+
+// fieldPredOf returns the field predicate s is, if it is one.
+func fieldPredOf(s *rules.Simple) (fieldPred, bool) {
+	if s == nil || s.Op != rules.SimpleCompare || s.L.Kind != rules.OperandField || s.R.Kind != rules.OperandConst ||
 		s.R.Const.Kind != model.KindString || (s.Cmp != rules.CmpEq && s.Cmp != rules.CmpNe) {
+		return fieldPred{}, false
+	}
+	return fieldPred{field: s.L.Field, want: s.R.Const.Str, eq: s.Cmp == rules.CmpEq}, true
+}
+
+// test applies the predicate to the field's value.
+func (p fieldPred) test(got string) bool { return (got == p.want) == p.eq }
+
+// bindPred binds an element predicate that is a field predicate.
+func bindPred(s *rules.Simple) predFn {
+	p, ok := fieldPredOf(s)
+	if !ok {
 		return nil
 	}
-	field, want, eq := s.L.Field, s.R.Const.Str, s.Cmp == rules.CmpEq
 	return func(el any) (bool, bool) {
 		m, ok := el.(map[string]any)
 		if !ok {
 			return false, false
 		}
-		got, ok := m[field].(string)
+		got, ok := m[p.field].(string)
 		if !ok {
 			return false, false
 		}
-		return (got == want) == eq, true
+		return p.test(got), true
 	}
+}
+
+// eventFields returns, by schema node, the field that is all an evaluation
+// without a trace needs of the elements of an event list ("" for lists it
+// needs whole): the list's only readers are each rules with constant points
+// whose predicate is a field predicate on that one field. A JSON lead's
+// elements of such a list are then never built as maps (jsonfacts.go): the
+// each rule reads each element's field and at time.
+func eventFields(pol *rules.Policy) []string {
+	if pol.Schema == nil {
+		return nil
+	}
+	field := make([]string, len(pol.Schema.Nodes))
+	bad := make([]bool, len(pol.Schema.Nodes))
+	wheres := map[*rules.Cond]*rules.FactNode{}
+	for _, g := range pol.Groups {
+		for _, rule := range g.Rules {
+			each := rule.Each
+			if each == nil || each.List.Node == nil || !each.List.Node.Type.Elem.Event {
+				continue
+			}
+			n := each.List.Node
+			wheres[each.Where] = n
+			var p fieldPred
+			ok := false
+			if c := each.Where; c != nil && c.Root != nil && c.Root.Op == rules.OpLeaf {
+				p, ok = fieldPredOf(c.Match)
+			}
+			switch {
+			case !ok || rule.PointsExpr != nil:
+				bad[n.Index] = true
+			case field[n.Index] == "":
+				field[n.Index] = p.field
+			case field[n.Index] != p.field:
+				bad[n.Index] = true
+			}
+		}
+	}
+	// Any other read of a list needs its elements.
+	forEachCond(pol, func(c *rules.Cond) {
+		for _, ref := range c.Reads {
+			if ref.Node != nil && ref.Node != wheres[c] {
+				bad[ref.Node.Index] = true
+			}
+		}
+	})
+	for _, ref := range pol.FactReads {
+		if ref.Node != nil && ref.Node.IsObject() {
+			bad[ref.Node.Index] = true // read whole: decoded as maps anyway
+		}
+	}
+	for i := range field {
+		if bad[i] {
+			field[i] = ""
+		}
+	}
+	return field
 }
 
 func isASCII(s string) bool {

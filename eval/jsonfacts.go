@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -82,6 +83,9 @@ func (j *jsonLead) key(quoted []byte) string {
 var (
 	objectMark  = []byte{'{'}
 	decodedMark = []byte{'['}
+	// fieldsMark marks an event list read as its elements' field and time
+	// (Evaluator.eventField).
+	fieldsMark = []byte{'e'}
 )
 
 func isMark(v []byte, mark byte) bool { return len(v) == 1 && v[0] == mark }
@@ -168,7 +172,92 @@ func (r *run) indexJSON(b []byte) error {
 	return nil
 }
 
-var errNotIndexed = errors.New("not indexed")
+var (
+	errNotIndexed = errors.New("not indexed")
+	// errNeedMaps sends a lead to the map path.
+	errNeedMaps = errors.New("an event list needs its elements")
+)
+
+// indexEventFields reads an event list that only field predicates read:
+// each element's field and at time go to r.fields and r.times, and no
+// element is built. A list with anything but well-formed events whose
+// field is a string gives errNeedMaps: the map path reports it.
+func (r *run) indexEventFields(n *rules.FactNode, field string) error {
+	j := &r.json
+	d := j.dec
+	if _, err := d.ReadToken(); err != nil { // [
+		return err
+	}
+	fields, times := r.fields[n.Index][:0], r.times[n.Index][:0]
+	for d.PeekKind() != ']' {
+		if d.PeekKind() != '{' {
+			return errNeedMaps
+		}
+		if _, err := d.ReadToken(); err != nil {
+			return err
+		}
+		var typ, at, fv []byte // the last of each name counts
+		var err error
+		for d.PeekKind() != '}' {
+			var name []byte
+			if name, err = d.ReadValue(); err != nil {
+				return err
+			}
+			isType, isAt, isField := nameIs(name, "type"), nameIs(name, "at"), nameIs(name, field)
+			if !isType && !isAt && !isField {
+				if err := d.SkipValue(); err != nil {
+					return err
+				}
+				continue
+			}
+			v, err := d.ReadValue()
+			if err != nil {
+				return err
+			}
+			end := int(d.InputOffset())
+			v = j.b[end-len(v) : end : end]
+			if isType {
+				typ = v
+			}
+			if isAt {
+				at = v
+			}
+			if isField {
+				fv = v
+			}
+		}
+		if _, err := d.ReadToken(); err != nil { // }
+			return err
+		}
+		if typ == nil || typ[0] != '"' || at == nil || at[0] != '"' || fv == nil || fv[0] != '"' {
+			return errNeedMaps
+		}
+		var tm time.Time
+		if bytes.IndexByte(at, '\\') < 0 {
+			tm, err = rules.ParseTimeBytes(at[1 : len(at)-1])
+		} else {
+			tm, err = rules.ParseTime(unquote(at))
+		}
+		if err != nil {
+			return errNeedMaps
+		}
+		fields = append(fields, j.key(fv))
+		times = append(times, tm)
+	}
+	if _, err := d.ReadToken(); err != nil { // ]
+		return err
+	}
+	r.fields[n.Index], r.times[n.Index] = fields, times
+	return nil
+}
+
+// nameIs reports whether a quoted JSON name is name.
+func nameIs(quoted []byte, name string) bool {
+	if bytes.IndexByte(quoted, '\\') >= 0 {
+		return unquote(quoted) == name
+	}
+	return string(quoted[1:len(quoted)-1]) == name
+}
 
 // indexObject indexes the members of an object whose '{' has been read, up
 // to and including its '}'.
@@ -201,6 +290,12 @@ func (r *run) indexObject(n *rules.FactNode) error {
 		// as with encoding/json.
 		j.forget(c)
 		switch k := j.dec.PeekKind(); {
+		case k == '[' && r.e.eventField != nil && r.e.eventField[c.Index] != "":
+			if err := r.indexEventFields(c, r.e.eventField[c.Index]); err != nil {
+				return err
+			}
+			j.vals[c.Index] = fieldsMark
+			continue
 		case k == '{' && c.IsObject() && !r.e.whole[c.Index]:
 			if _, err := j.dec.ReadToken(); err != nil {
 				return err
@@ -267,6 +362,11 @@ func (r *run) nodeJSON(n *rules.FactNode) {
 	raw := r.json.vals[n.Index]
 	if raw == nil || string(raw) == "null" {
 		r.missing(n)
+		return
+	}
+	if isMark(raw, fieldsMark[0]) {
+		// r.fields and r.times hold the list; no element is built.
+		r.slots[n.Index] = model.Value{Kind: model.KindList}
 		return
 	}
 	if isMark(raw, decodedMark[0]) {

@@ -1148,3 +1148,30 @@ func (w *leadWriter) richLead() {
 		}},
 	)
 }
+
+// TestJSONFacts_eventFieldLists pins which event lists are read without
+// building their elements: only without a trace, and only lists that no
+// condition but field predicates of each rules with constant points reads.
+// The random and example tests above then compare that path with the map
+// path.
+func TestJSONFacts_eventFieldLists(t *testing.T) {
+	acme, err := rules.LoadDir("../examples/acme")
+	require.NoError(t, err)
+	bound, err := rules.Compile("bound.qual", boundPolicy)
+	require.NoError(t, err)
+	rich, err := rules.Compile("rich.qual", richPolicy)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		ev   *eval.Evaluator
+		want []string
+	}{
+		{"acme lean", eval.New(acme, eval.WithTrace(false)), []string{"events.type"}},
+		{"acme trace", eval.New(acme), nil},
+		{"bound lean", eval.New(bound, eval.WithTrace(false)), []string{"events.type"}},
+		{"bound general", eval.New(bound, eval.WithTrace(false), eval.WithoutBoundLeaves()), nil},
+		{"rich lean", eval.New(rich, eval.WithTrace(false)), nil},
+	} {
+		assert.Equal(t, tc.want, tc.ev.EventFieldLists(), tc.name)
+	}
+}
