@@ -30,6 +30,11 @@ import (
 //     bytes; every other value goes to node as encoding/json would have
 //     given it.
 //
+// Without a trace, an event list whose only readers are field predicates
+// of each rules (Evaluator.eventField) is not decoded at all: the first
+// pass reads each element's field and at time into r.fields and r.times,
+// and evalEach matches on those (matchFields).
+//
 // A member named twice counts as encoding/json counts it: the last one
 // wins. jsontext is stricter than encoding/json on one thing: it rejects
 // invalid UTF-8, which encoding/json turns into U+FFFD. Any document
@@ -47,8 +52,9 @@ type jsonLead struct {
 	vals    [][]byte
 	decoded []any
 	b       []byte
-	// keys holds member names of event objects seen before, so that each
-	// event does not allocate its "type" and "at" again.
+	// keys holds the member names of event objects, and the values of
+	// their tested field, seen before, so that each event does not
+	// allocate its "type" and "at" (or "webinar") again.
 	keys map[string]string
 }
 
