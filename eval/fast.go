@@ -417,11 +417,8 @@ func eventFields(pol *rules.Policy) []string {
 			}
 		}
 	})
-	for _, ref := range pol.FactReads {
-		if ref.Node != nil && ref.Node.IsObject() {
-			bad[ref.Node.Index] = true // read whole: decoded as maps anyway
-		}
-	}
+	// A list under an object read whole needs nothing here: the object
+	// is decoded as maps, list and all (jsonfacts.go).
 	for i := range field {
 		if bad[i] {
 			field[i] = ""

@@ -1175,3 +1175,62 @@ func TestJSONFacts_eventFieldLists(t *testing.T) {
 		assert.Equal(t, tc.want, tc.ev.EventFieldLists(), tc.name)
 	}
 }
+
+// TestJSONFacts_eventListUnderWholeObject: an event list that only field
+// predicates read, under an object a condition reads whole, is decoded
+// with its object (as maps); the lean path must still give the map
+// path's result.
+func TestJSONFacts_eventListUnderWholeObject(t *testing.T) {
+	pol, err := rules.Compile("nested.qual", `policy "nested" version "1"
+
+facts {
+  activity.events list<event>
+  activity.views  int
+}
+
+score s {
+  +5 "has activity" when activity != nil
+  +1 "webinar" each activity.events where .type == "webinar" limit 2 halflife 30d
+}
+
+classify stage {
+  warm when score.s >= 6
+  cold
+}
+`)
+	require.NoError(t, err)
+	lean := eval.New(pol, eval.WithNow(now), eval.WithTrace(false))
+	assert.Equal(t, []string{"activity.events.type"}, lean.EventFieldLists())
+	for _, lead := range []string{
+		`{"activity":{"events":[{"type":"webinar","at":"2026-10-01T00:00:00Z"},{"type":"page","at":"2026-10-02T00:00:00Z"}],"views":3}}`,
+		`{"activity":{"events":[{"type":"webinar","at":"2026-10-01T00:00:00Z","x":{"y":[1,2]}}]}}`,
+		`{"activity":{"events":[{"type":5,"at":"2026-10-01T00:00:00Z"}]}}`,
+		`{"activity":{"events":[]}}`,
+		`{"activity":null}`,
+		`{}`,
+	} {
+		full := eval.New(pol, eval.WithNow(now))
+		compareJSONWithMap(t, lead, lean, []byte(lead))
+		compareJSONWithMap(t, lead, full, []byte(lead))
+		// The lean evaluator, on either path, scores as the full one.
+		want, wantErr := full.Evaluate(context.Background(), []byte(lead))
+		for _, facts := range []any{[]byte(lead), decodedLead(t, lead)} {
+			got, err := lean.Evaluate(context.Background(), facts)
+			if wantErr != nil {
+				assert.EqualError(t, err, wantErr.Error(), lead)
+				continue
+			}
+			require.NoError(t, err, lead)
+			assert.Equal(t, want.Score, got.Score, lead)
+			assert.Equal(t, want.Stage, got.Stage, lead)
+		}
+	}
+}
+
+func decodedLead(t *testing.T, lead string) map[string]any {
+	dec := json.NewDecoder(strings.NewReader(lead))
+	dec.UseNumber()
+	var m map[string]any
+	require.NoError(t, dec.Decode(&m))
+	return m
+}
