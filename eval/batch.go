@@ -16,6 +16,12 @@ type Lead struct {
 	Seq int
 	// Facts are the lead's facts, in any form Evaluate accepts.
 	Facts any
+	// Load, when set, is called in place of reading Facts, by the worker
+	// that evaluates the lead: it gives the facts, or the error the lead's
+	// outcome is. Turning raw input into facts there (a CSV row into a
+	// map, say) spreads that work over the workers instead of leaving it
+	// to the one goroutine reading the input.
+	Load func() (any, error)
 	// Err, when set, is a lead that could not be read; the batch reports
 	// it as that lead's outcome without evaluating anything.
 	Err error
@@ -146,11 +152,19 @@ func (e *Evaluator) runJob(ctx context.Context, j *job, opts BatchOptions) {
 	case ctx.Err() != nil:
 		j.out.Err = ctx.Err()
 	default:
+		facts := j.lead.Facts
+		if j.lead.Load != nil {
+			var err error
+			if facts, err = j.lead.Load(); err != nil {
+				j.out.Err = err
+				break
+			}
+		}
 		res := &j.res
 		if opts.fresh {
 			res = &model.Result{}
 		}
-		if err := e.EvaluateInto(ctx, j.lead.Facts, res); err != nil {
+		if err := e.EvaluateInto(ctx, facts, res); err != nil {
 			j.out.Err = err
 		} else {
 			j.out.Result = res

@@ -169,3 +169,41 @@ func BenchmarkBatch(b *testing.B) {
 		})
 	}
 }
+
+// TestBatch_loadsInWorkers: a lead with Load gets its facts from it, in a
+// worker; an error from Load is that lead's outcome, and the rest go on.
+func TestBatch_loadsInWorkers(t *testing.T) {
+	ev := eval.New(batchPolicy(t), eval.WithNow(now), eval.WithTrace(false))
+	var loads atomic.Int64
+	leads := func(yield func(eval.Lead) bool) {
+		for i := 1; i <= 200; i++ {
+			l := eval.Lead{Seq: i, Facts: "not used when Load is set"}
+			l.Load = func() (any, error) {
+				loads.Add(1)
+				if i%9 == 0 {
+					return nil, fmt.Errorf("row %d: bad cell", i)
+				}
+				return map[string]any{"n": i}, nil
+			}
+			if !yield(l) {
+				return
+			}
+		}
+	}
+	next := 1
+	err := ev.Batch(context.Background(), leads, func(s *eval.Scored) error {
+		require.Equal(t, next, s.Seq)
+		next++
+		if s.Seq%9 == 0 {
+			assert.EqualError(t, s.Err, fmt.Sprintf("row %d: bad cell", s.Seq))
+			assert.Nil(t, s.Result)
+			return nil
+		}
+		require.NoError(t, s.Err)
+		assert.Equal(t, float64(1+s.Seq), s.Result.Score.Total)
+		return nil
+	}, eval.BatchOptions{Workers: 4})
+	require.NoError(t, err)
+	assert.Equal(t, 201, next)
+	assert.Equal(t, int64(200), loads.Load())
+}

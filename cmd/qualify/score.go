@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -336,7 +337,10 @@ func csvLeads(r io.Reader, pol *rules.Policy, errp *error, warn io.Writer) iter.
 			case len(rec) != len(cols):
 				lead.Err = fmt.Errorf("invalid lead: the row has %d fields and the header %d", len(rec), len(cols))
 			default:
-				lead.Facts = csvFacts(cols, rec)
+				// The row becomes facts in a worker: on the reading
+				// goroutine it would hold the whole batch to one core.
+				row := slices.Clone(rec) // rec is reused by the next Read
+				lead.Load = func() (any, error) { return csvFacts(cols, row), nil }
 			}
 			if !yield(lead) {
 				return
