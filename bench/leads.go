@@ -11,11 +11,14 @@ package bench
 
 import (
 	"bufio"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -58,6 +61,75 @@ func WriteJSONL(w io.Writer, n int, seed uint64) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// CSVColumns are the columns WriteCSV writes: acme's facts, by path.
+var CSVColumns = []string{
+	"company.employees", "company.industry", "company.revenue",
+	"contact.email", "contact.role", "contact.competitor",
+	"budget.approved", "budget.amount", "timeline.days", "pains",
+	"activity.demo_requested", "activity.last_visit", "activity.pricing_views",
+	"activity.unsubscribed", "events",
+}
+
+// WriteCSV writes n generated leads as CSV, as qualify score reads it: a
+// header row of fact paths, then a row a lead; a missing or null fact is
+// an empty cell, a list is a JSON array. The leads are WriteJSONL's.
+func WriteCSV(w io.Writer, n int, seed uint64) error {
+	cw := csv.NewWriter(w) // buffered
+
+	if err := cw.Write(CSVColumns); err != nil {
+		return err
+	}
+	g := NewGenerator(seed)
+	row := make([]string, len(CSVColumns))
+	for range n {
+		lead := g.Lead()
+		for i, col := range CSVColumns {
+			cell, err := csvCell(lookupPath(lead, strings.Split(col, ".")))
+			if err != nil {
+				return err
+			}
+			row[i] = cell
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func lookupPath(m map[string]any, path []string) any {
+	var cur any = m
+	for _, seg := range path {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = obj[seg]
+	}
+	return cur
+}
+
+func csvCell(v any) (string, error) {
+	switch x := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return x, nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case int:
+		return strconv.Itoa(x), nil
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
 }
 
 // Generator makes acme leads: varied, with every optional fact sometimes

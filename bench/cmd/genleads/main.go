@@ -1,9 +1,11 @@
 // Command genleads writes generated acme leads as JSONL, one lead a line,
-// for batch tests and benchmarks: the same generator, and with the default
-// seed the same leads, as the bench module's agreement test and
-// benchmarks (their 1,000 leads are the first 1,000 lines).
+// or as CSV (-format csv), for batch tests and benchmarks: the same
+// generator, and with the default seed the same leads, as the bench
+// module's agreement test and benchmarks (their 1,000 leads are the first
+// 1,000 lines).
 //
 //	go run ./cmd/genleads -n 200000 -o leads.jsonl
+//	go run ./cmd/genleads -n 200000 -format csv -o leads.csv
 package main
 
 import (
@@ -19,18 +21,20 @@ func main() {
 	n := flag.Int("n", bench.SetSize, "number of leads")
 	out := flag.String("o", "-", "output file (- for standard output)")
 	seed := flag.Uint64("seed", bench.Seed, "generator seed")
+	format := flag.String("format", "jsonl", "jsonl or csv")
 	flag.Parse()
-	if flag.NArg() > 0 || *n < 0 {
+	write, ok := map[string]func(io.Writer, int, uint64) error{"jsonl": bench.WriteJSONL, "csv": bench.WriteCSV}[*format]
+	if flag.NArg() > 0 || *n < 0 || !ok {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*n, *out, *seed); err != nil {
+	if err := run(write, *n, *out, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "genleads:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, out string, seed uint64) error {
+func run(write func(io.Writer, int, uint64) error, n int, out string, seed uint64) error {
 	var w io.Writer = os.Stdout
 	if out != "-" {
 		f, err := os.Create(out)
@@ -39,10 +43,10 @@ func run(n int, out string, seed uint64) error {
 		}
 		defer f.Close()
 		w = f
-		if err := bench.WriteJSONL(w, n, seed); err != nil {
+		if err := write(w, n, seed); err != nil {
 			return err
 		}
 		return f.Close()
 	}
-	return bench.WriteJSONL(w, n, seed)
+	return write(w, n, seed)
 }
