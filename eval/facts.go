@@ -117,6 +117,16 @@ func toMap(facts any) (map[string]any, error) {
 		}
 		return decodeJSON(b)
 	}
+	b, err := marshalFacts(facts)
+	if err != nil {
+		return nil, err
+	}
+	return decodeJSON(b)
+}
+
+// marshalFacts returns the JSON of facts given as a struct (or a pointer to
+// one) with json tags, or as a map other than map[string]any.
+func marshalFacts(facts any) ([]byte, error) {
 	v := reflect.ValueOf(facts)
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -131,7 +141,7 @@ func toMap(facts any) (map[string]any, error) {
 	if err != nil {
 		return nil, &InputError{Msg: err.Error()}
 	}
-	return decodeJSON(b)
+	return b, nil
 }
 
 // decodeJSON decodes one lead, keeping numbers exact (json.Number).

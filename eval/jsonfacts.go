@@ -14,7 +14,8 @@ import (
 	"github.com/qualifyhq/qualify/rules"
 )
 
-// A lead given as JSON to a policy with a fact schema is read straight into
+// A lead given as JSON (or as a struct, which encoding/json marshals) to a
+// policy with a fact schema is read straight into
 // the slots, without building the lead as nested maps first. It is done in
 // two passes over the bytes:
 //
@@ -96,9 +97,12 @@ var (
 
 func isMark(v []byte, mark byte) bool { return len(v) == 1 && v[0] == mark }
 
-// jsonBytes returns the JSON of facts given as JSON.
-func jsonBytes(facts any) ([]byte, bool, error) {
+// jsonBytes returns the JSON of facts given as JSON, or as a struct that
+// encoding/json marshals; isJSON is false for a map[string]any (and nil).
+func jsonBytes(facts any) (b []byte, isJSON bool, err error) {
 	switch f := facts.(type) {
+	case map[string]any, nil:
+		return nil, false, nil
 	case []byte:
 		return f, true, nil
 	case json.RawMessage:
@@ -112,7 +116,8 @@ func jsonBytes(facts any) ([]byte, bool, error) {
 		}
 		return b, true, nil
 	}
-	return nil, false, nil
+	b, err = marshalFacts(facts)
+	return b, true, err
 }
 
 // decodeJSONLead reads a JSON lead into the slots: directly when jsontext

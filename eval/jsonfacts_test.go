@@ -1234,3 +1234,62 @@ func decodedLead(t *testing.T, lead string) map[string]any {
 	require.NoError(t, dec.Decode(&m))
 	return m
 }
+
+// TestJSONFacts_structs: a struct with json tags is marshalled and read
+// like JSON; the result is that of the map encoding/json makes of the same
+// JSON, which is how structs were read before.
+func TestJSONFacts_structs(t *testing.T) {
+	type event struct {
+		Type string    `json:"type"`
+		At   time.Time `json:"at"`
+		URL  string    `json:"url,omitempty"`
+	}
+	type lead struct {
+		Company struct {
+			Industry  string  `json:"industry"`
+			Employees int     `json:"employees"`
+			Revenue   float64 `json:"revenue"`
+		} `json:"company"`
+		Contact struct {
+			Role       string `json:"role"`
+			Email      string `json:"email"`
+			Competitor *bool  `json:"competitor"`
+		} `json:"contact"`
+		Pains    []string   `json:"pains"`
+		Activity *struct {
+			LastVisit time.Time `json:"last_visit"`
+		} `json:"activity,omitempty"`
+		Events []event `json:"events"`
+		Extra  string  `json:"extra"`
+	}
+	acme, err := rules.LoadDir("../examples/acme")
+	require.NoError(t, err)
+	at := time.Date(2026, 10, 20, 9, 30, 0, 0, time.UTC)
+	var l lead
+	l.Company.Industry, l.Company.Employees, l.Company.Revenue = "saas", 250, 8e6
+	l.Contact.Role, l.Contact.Email = "vp", "ana@acme.io"
+	l.Pains = []string{"manual scoring"}
+	l.Events = []event{{"webinar", at, "/w/1"}, {"webinar", at.Add(-48 * time.Hour), ""}, {"page", at, "/pricing"}}
+	withVisit := l
+	withVisit.Activity = &struct {
+		LastVisit time.Time `json:"last_visit"`
+	}{at}
+	errs := 0
+	for name, facts := range map[string]any{"value": l, "pointer": &l, "visit": withVisit, "other map": map[string]string{"contact": "x"}} {
+		b, err := json.Marshal(facts)
+		require.NoError(t, err)
+		m := decodedLead(t, string(b))
+		for _, ev := range []*eval.Evaluator{eval.New(acme, eval.WithNow(now)), eval.New(acme, eval.WithNow(now), eval.WithTrace(false))} {
+			want, wantErr := ev.Evaluate(context.Background(), m)
+			got, err := ev.Evaluate(context.Background(), facts)
+			if wantErr != nil {
+				assert.EqualError(t, err, wantErr.Error(), name)
+				errs++
+				continue
+			}
+			require.NoError(t, err, name)
+			assert.Equal(t, string(want.AppendJSON(nil)), string(got.AppendJSON(nil)), name)
+		}
+	}
+	assert.Equal(t, 2, errs, "the other map is an invalid lead, with the trace and without")
+}
