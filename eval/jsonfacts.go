@@ -15,9 +15,9 @@ import (
 )
 
 // A lead given as JSON (or as a struct, which encoding/json marshals) to a
-// policy with a fact schema is read straight into
-// the slots, without building the lead as nested maps first. It is done in
-// two passes over the bytes:
+// policy with a fact schema is read straight into the slots, without
+// building the lead as nested maps first. It is done in two passes over the
+// bytes:
 //
 //  1. index: jsontext reads the document, checking all of it, and notes
 //     where the value of each declared fact is; undeclared members are

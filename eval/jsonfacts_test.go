@@ -1255,7 +1255,7 @@ func TestJSONFacts_structs(t *testing.T) {
 			Email      string `json:"email"`
 			Competitor *bool  `json:"competitor"`
 		} `json:"contact"`
-		Pains    []string   `json:"pains"`
+		Pains    []string `json:"pains"`
 		Activity *struct {
 			LastVisit time.Time `json:"last_visit"`
 		} `json:"activity,omitempty"`
