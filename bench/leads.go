@@ -97,10 +97,7 @@ func WriteCSV(w io.Writer, n int, seed uint64) error {
 		}
 	}
 	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	return nil
+	return cw.Error()
 }
 
 func lookupPath(m map[string]any, path []string) any {

@@ -210,29 +210,32 @@ func (e *Evaluator) EvaluateInto(ctx context.Context, facts any, res *model.Resu
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var m map[string]any
 	b, isJSON, err := jsonBytes(facts)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case !isJSON || e.pol.Schema == nil || e.lenient:
-		// Leads as maps or structs, untyped policies and lenient
-		// strings take the map path.
-		if isJSON {
-			m, err = decodeJSON(b)
-		} else {
-			m, err = toMap(facts)
-		}
-		if err != nil {
+	}
+	// A typed policy reads JSON straight into its facts (jsonfacts.go);
+	// maps, untyped policies and lenient strings take the map path.
+	direct := isJSON && e.pol.Schema != nil && !e.lenient
+	var m map[string]any
+	switch {
+	case direct:
+	case isJSON:
+		if m, err = decodeJSON(b); err != nil {
 			return err
+		}
+	default:
+		var ok bool
+		if m, ok = facts.(map[string]any); !ok {
+			return &InputError{Msg: "no facts (nil)"}
 		}
 	}
 	r := e.pool.Get().(*run)
 	r.reset(e, ctx, res)
-	if m != nil {
-		err = r.decode(m)
-	} else {
+	if direct {
 		err = r.decodeJSONLead(b)
+	} else {
+		err = r.decode(m)
 	}
 	if err == nil {
 		err = r.evaluate()

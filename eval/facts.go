@@ -94,34 +94,29 @@ type InputError struct {
 // Error describes the problem.
 func (e *InputError) Error() string { return "invalid lead: " + e.Msg }
 
-// toMap turns the accepted forms of facts into a JSON-like map: a
-// map[string]any is used as is; JSON bytes, a json.RawMessage, a string of
-// JSON or an io.Reader are decoded; any other value (a struct or a pointer
-// to one, with json tags) goes through encoding/json.
-func toMap(facts any) (map[string]any, error) {
+// jsonBytes returns the JSON of facts given in one of the JSON forms
+// Evaluate accepts ([]byte, json.RawMessage, string, io.Reader) or as a
+// struct (or a pointer to one, or a map of another type) for encoding/json
+// to marshal; isJSON is false for a map[string]any and for nil.
+func jsonBytes(facts any) (b []byte, isJSON bool, err error) {
 	switch f := facts.(type) {
-	case map[string]any:
-		return f, nil
-	case nil:
-		return nil, &InputError{Msg: "no facts (nil)"}
+	case map[string]any, nil:
+		return nil, false, nil
 	case []byte:
-		return decodeJSON(f)
+		return f, true, nil
 	case json.RawMessage:
-		return decodeJSON(f)
+		return f, true, nil
 	case string:
-		return decodeJSON([]byte(f))
+		return []byte(f), true, nil
 	case io.Reader:
 		b, err := io.ReadAll(io.LimitReader(f, MaxFactsSize+1))
 		if err != nil {
-			return nil, &InputError{Msg: err.Error()}
+			return nil, true, &InputError{Msg: err.Error()}
 		}
-		return decodeJSON(b)
+		return b, true, nil
 	}
-	b, err := marshalFacts(facts)
-	if err != nil {
-		return nil, err
-	}
-	return decodeJSON(b)
+	b, err = marshalFacts(facts)
+	return b, true, err
 }
 
 // marshalFacts returns the JSON of facts given as a struct (or a pointer to

@@ -47,10 +47,11 @@ import (
 type jsonLead struct {
 	src bytes.Buffer
 	dec *jsontext.Decoder
-	// vals holds, by schema node, the bytes of the node's value: nil when
-	// the lead lacks it, objectMark for an object whose members were
-	// indexed, decodedMark for a value decoded into decoded.
-	vals    [][]byte
+	// found says, by schema node, what the first pass found of the node's
+	// value; raw holds its bytes (foundRaw) and decoded the value decoded
+	// at once (foundDecoded).
+	found   []found
+	raw     [][]byte
 	decoded []any
 	b       []byte
 	// keys holds the member names of event objects, and the values of
@@ -84,41 +85,16 @@ func (j *jsonLead) key(quoted []byte) string {
 	return k
 }
 
-// objectMark marks an object node whose members were indexed one by one,
-// decodedMark a value decoded in the first pass. A JSON object or array
-// takes at least two bytes, so no value is one of these single bytes.
-var (
-	objectMark  = []byte{'{'}
-	decodedMark = []byte{'['}
-	// fieldsMark marks an event list read as its elements' field and time
-	// (Evaluator.eventField).
-	fieldsMark = []byte{'e'}
+// found is what the first pass found of a declared fact.
+type found uint8
+
+const (
+	foundNothing found = iota // the lead lacks it
+	foundRaw                  // a value, in raw
+	foundObject               // an object, its members indexed one by one
+	foundDecoded              // an array or an object, in decoded
+	foundFields               // an event list in r.fields and r.times
 )
-
-func isMark(v []byte, mark byte) bool { return len(v) == 1 && v[0] == mark }
-
-// jsonBytes returns the JSON of facts given as JSON, or as a struct that
-// encoding/json marshals; isJSON is false for a map[string]any (and nil).
-func jsonBytes(facts any) (b []byte, isJSON bool, err error) {
-	switch f := facts.(type) {
-	case map[string]any, nil:
-		return nil, false, nil
-	case []byte:
-		return f, true, nil
-	case json.RawMessage:
-		return f, true, nil
-	case string:
-		return []byte(f), true, nil
-	case io.Reader:
-		b, err := io.ReadAll(io.LimitReader(f, MaxFactsSize+1))
-		if err != nil {
-			return nil, true, &InputError{Msg: err.Error()}
-		}
-		return b, true, nil
-	}
-	b, err = marshalFacts(facts)
-	return b, true, err
-}
 
 // decodeJSONLead reads a JSON lead into the slots: directly when jsontext
 // accepts the document, through encoding/json and a map otherwise.
@@ -143,7 +119,8 @@ func (r *run) decodeJSONLead(b []byte) error {
 // release drops every reference to the lead, so that a pooled run does not
 // keep it alive.
 func (j *jsonLead) release() {
-	clear(j.vals)
+	clear(j.found)
+	clear(j.raw)
 	clear(j.decoded)
 	j.b = nil
 	if j.dec != nil {
@@ -160,8 +137,9 @@ func (r *run) indexJSON(b []byte) error {
 	if j.dec == nil {
 		j.dec = jsontext.NewDecoder(&j.src, jsontext.AllowDuplicateNames(true))
 	}
-	if len(j.vals) != len(s.Nodes) {
-		j.vals = make([][]byte, len(s.Nodes))
+	if len(j.found) != len(s.Nodes) {
+		j.found = make([]found, len(s.Nodes))
+		j.raw = make([][]byte, len(s.Nodes))
 		j.decoded = make([]any, len(s.Nodes))
 	}
 	j.b = b
@@ -214,7 +192,8 @@ func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 			if name, err = d.ReadValue(); err != nil {
 				return err
 			}
-			isType, isAt, isField := nameIs(name, "type"), nameIs(name, "at"), nameIs(name, field)
+			key := nameOf(name)
+			isType, isAt, isField := string(key) == "type", string(key) == "at", string(key) == field
 			if !isType && !isAt && !isField {
 				if err := d.SkipValue(); err != nil {
 					return err
@@ -262,12 +241,13 @@ func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 	return nil
 }
 
-// nameIs reports whether a quoted JSON name is name.
-func nameIs(quoted []byte, name string) bool {
+// nameOf returns the name a quoted JSON name holds, without copying
+// it unless it has escapes.
+func nameOf(quoted []byte) []byte {
 	if bytes.IndexByte(quoted, '\\') >= 0 {
-		return unquote(quoted) == name
+		return unquoteBytes(quoted)
 	}
-	return string(quoted[1:len(quoted)-1]) == name
+	return quoted[1 : len(quoted)-1]
 }
 
 // indexObject indexes the members of an object whose '{' has been read, up
@@ -290,7 +270,7 @@ func (r *run) indexObject(n *rules.FactNode) error {
 		if err != nil {
 			return err
 		}
-		c := r.e.child(n, name)
+		c := childNamed(n, name)
 		if c == nil {
 			if err := j.dec.SkipValue(); err != nil {
 				return err
@@ -305,13 +285,13 @@ func (r *run) indexObject(n *rules.FactNode) error {
 			if err := r.indexEventFields(c, r.e.eventField[c.Index]); err != nil {
 				return err
 			}
-			j.vals[c.Index] = fieldsMark
+			j.found[c.Index] = foundFields
 			continue
 		case k == '{' && c.IsObject() && !r.e.whole[c.Index]:
 			if _, err := j.dec.ReadToken(); err != nil {
 				return err
 			}
-			j.vals[c.Index] = objectMark
+			j.found[c.Index] = foundObject
 			if err := r.indexObject(c); err != nil {
 				return err
 			}
@@ -321,7 +301,7 @@ func (r *run) indexObject(n *rules.FactNode) error {
 			if err != nil {
 				return err
 			}
-			j.vals[c.Index], j.decoded[c.Index] = decodedMark, x
+			j.found[c.Index], j.decoded[c.Index] = foundDecoded, x
 			continue
 		}
 		v, err := j.dec.ReadValue()
@@ -331,28 +311,25 @@ func (r *run) indexObject(n *rules.FactNode) error {
 		// The value's bytes are the lead's own: ReadValue returns them as
 		// they are written, ending at the input offset.
 		end := int(j.dec.InputOffset())
-		j.vals[c.Index] = j.b[end-len(v) : end : end]
+		j.found[c.Index], j.raw[c.Index] = foundRaw, j.b[end-len(v):end:end]
 	}
 }
 
 // forget drops what was indexed for a node and under it.
 func (j *jsonLead) forget(n *rules.FactNode) {
-	if j.vals[n.Index] == nil {
+	if j.found[n.Index] == foundNothing {
 		return // and so nothing under it either
 	}
-	j.vals[n.Index], j.decoded[n.Index] = nil, nil
+	j.found[n.Index], j.raw[n.Index], j.decoded[n.Index] = foundNothing, nil, nil
 	for _, c := range n.Children {
 		j.forget(c)
 	}
 }
 
-// child finds the declared member of an object node named by a quoted JSON
-// name.
-func (e *Evaluator) child(n *rules.FactNode, quoted []byte) *rules.FactNode {
-	name := quoted[1 : len(quoted)-1]
-	if bytes.IndexByte(name, '\\') >= 0 {
-		name = unquoteBytes(quoted)
-	}
+// childNamed finds the declared member of an object node named by a
+// quoted JSON name.
+func childNamed(n *rules.FactNode, quoted []byte) *rules.FactNode {
+	name := nameOf(quoted)
 	for _, c := range n.Children {
 		if c.Name == string(name) {
 			return c
@@ -370,36 +347,38 @@ func (r *run) decodeIndexed() {
 
 // nodeJSON is node for a fact whose value is JSON bytes.
 func (r *run) nodeJSON(n *rules.FactNode) {
-	raw := r.json.vals[n.Index]
-	if raw == nil || string(raw) == "null" {
+	raw := r.json.raw[n.Index]
+	switch r.json.found[n.Index] {
+	case foundNothing:
 		r.missing(n)
 		return
-	}
-	if isMark(raw, fieldsMark[0]) {
+	case foundFields:
 		// r.fields and r.times hold the list; no element is built.
 		r.slots[n.Index] = model.Value{Kind: model.KindList}
 		return
-	}
-	if isMark(raw, decodedMark[0]) {
+	case foundDecoded:
 		x := r.json.decoded[n.Index]
 		if n.Type != nil && n.Type.Kind == model.KindList && n.Type.Elem.Event {
 			r.events(n, x)
-			return
+		} else {
+			r.node(n, x)
 		}
-		r.node(n, x)
 		return
-	}
-	if n.IsObject() {
-		if !isMark(raw, objectMark[0]) {
-			r.node(n, scalarAny(raw))
-			return
-		}
+	case foundObject:
 		// No condition reads the object whole (those are decoded as maps):
 		// the slot only says that it is there.
 		r.slots[n.Index] = model.Value{Kind: model.KindObject}
 		for _, c := range n.Children {
 			r.nodeJSON(c)
 		}
+		return
+	}
+	if string(raw) == "null" {
+		r.missing(n)
+		return
+	}
+	if n.IsObject() {
+		r.node(n, scalarAny(raw))
 		return
 	}
 	dst := &r.slots[n.Index]
@@ -419,14 +398,14 @@ func (r *run) nodeJSON(n *rules.FactNode) {
 			return
 		}
 	case model.KindNumber:
-		if isJSONNumber(raw) {
+		if startsNumber(raw) {
 			if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
 				dst.Kind, dst.Num = model.KindNumber, f
 				return
 			}
 		}
 	case model.KindInt:
-		if isJSONNumber(raw) {
+		if startsNumber(raw) {
 			if i, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
 				dst.Kind, dst.Int = model.KindInt, i
 				return
@@ -443,7 +422,8 @@ func (r *run) nodeJSON(n *rules.FactNode) {
 	r.node(n, scalarAny(raw))
 }
 
-func isJSONNumber(raw []byte) bool { return raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9' }
+// startsNumber reports whether a checked JSON value is a number.
+func startsNumber(raw []byte) bool { return raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9' }
 
 // readAny reads the next value of the lead: objects as map[string]any, arrays as
 // []any, numbers as json.Number, as encoding/json gives them.

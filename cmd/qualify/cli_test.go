@@ -167,6 +167,13 @@ func TestScore_csvAndFiles(t *testing.T) {
 	assert.Equal(t, 2.0, lines[0]["line"], "CSV lines count the header")
 	res := lines[0]["result"].(map[string]any)
 	assert.Equal(t, []any{"manual scoring", "slow sync"}, res["trace"].([]any)[4].(map[string]any)["reads"].(map[string]any)["pains"])
+	webinar := 0.0
+	for _, st := range res["trace"].([]any) {
+		if st := st.(map[string]any); st["label"] == "Webinar attended" {
+			webinar = st["matches"].(float64)
+		}
+	}
+	assert.Equal(t, 1.0, webinar, "the events cell is read as JSON")
 	assert.Equal(t, `company.employees: expected int, found "lots"`, lines[1]["error"])
 	assert.Equal(t, "contact.email: required fact is missing", lines[2]["error"])
 

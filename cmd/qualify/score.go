@@ -406,10 +406,7 @@ func typedCell(t *rules.Type, cell string) any {
 		}
 	case model.KindList:
 		if strings.HasPrefix(s, "[") {
-			var v any
-			dec := json.NewDecoder(strings.NewReader(s))
-			dec.UseNumber()
-			if dec.Decode(&v) == nil {
+			if v, ok := jsonCell(s); ok {
 				return v
 			}
 			return cell
@@ -441,12 +438,18 @@ func guessCell(cell string) any {
 		return f
 	}
 	if strings.HasPrefix(s, "[") || strings.HasPrefix(s, "{") {
-		var v any
-		dec := json.NewDecoder(strings.NewReader(s))
-		dec.UseNumber()
-		if dec.Decode(&v) == nil {
+		if v, ok := jsonCell(s); ok {
 			return v
 		}
 	}
 	return cell
+}
+
+// jsonCell decodes a cell holding JSON, numbers kept as json.Number.
+func jsonCell(s string) (any, bool) {
+	var v any
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	err := dec.Decode(&v)
+	return v, err == nil
 }
