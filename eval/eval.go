@@ -197,8 +197,10 @@ func (e *Evaluator) Evaluate(ctx context.Context, facts any) (*model.Result, err
 
 // EvaluateInto is Evaluate into a result the caller provides. Its maps,
 // trace and buffers are reused, so a caller that evaluates many leads into
-// one result allocates nothing per lead for leads given as maps. The
-// result, including its trace, is overwritten by each call.
+// one result allocates nothing per lead for leads given as maps, and for
+// leads given as JSON little more than their strings. The result, including its trace and
+// the lists and objects a JSON lead's values were decoded into, is
+// overwritten by each call: copy what must outlive the next one.
 func (e *Evaluator) EvaluateInto(ctx context.Context, facts any, res *model.Result) (err error) {
 	defer func() {
 		// The evaluator is written not to panic; this is the last guard,
@@ -378,7 +380,9 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 	res.Score.Total = 0
 	res.Missing = res.Missing[:0]
 	res.Trace = res.Trace[:0]
-	r.reads, r.strs = res.Scratch()
+	sc := res.Scratch()
+	r.reads, r.strs = sc.Reads, sc.Strs
+	r.json.maps, r.json.lists, r.json.nmaps, r.json.nlists = sc.Maps, sc.Lists, 0, 0
 	if e.trace {
 		if cap(res.Trace) < e.steps {
 			res.Trace = make([]model.Step, 0, e.steps)
@@ -392,8 +396,9 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 // finish hands the buffers back to the result and drops references to
 // the lead, so that a pooled run does not keep it alive.
 func (r *run) finish() {
-	r.res.KeepScratch(r.reads, r.strs)
+	r.res.KeepScratch(model.Scratch{Reads: r.reads, Strs: r.strs, Maps: r.json.maps, Lists: r.json.lists})
 	r.reads, r.strs = nil, nil
+	r.json.maps, r.json.lists = nil, nil
 	r.res, r.ctx, r.raw = nil, nil, nil
 	clear(r.slots)
 	clear(r.lets)

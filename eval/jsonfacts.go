@@ -58,6 +58,12 @@ type jsonLead struct {
 	// their tested field, seen before, so that each event does not
 	// allocate its "type" and "at" (or "webinar") again.
 	keys map[string]string
+	// maps and lists are the result's objects and arrays from its last
+	// evaluation (model.Scratch), taken in turn by readAny: a result
+	// evaluated into again reuses them. nmaps and nlists count those taken.
+	maps          []map[string]any
+	lists         [][]any
+	nmaps, nlists int
 }
 
 // maxKeys bounds jsonLead.keys; longer names are not kept either.
@@ -434,7 +440,7 @@ func (j *jsonLead) readAny() (any, error) {
 		if _, err := d.ReadToken(); err != nil {
 			return nil, err
 		}
-		m := make(map[string]any)
+		i, m := j.newMap()
 		for d.PeekKind() != '}' {
 			name, err := d.ReadValue()
 			if err != nil {
@@ -446,13 +452,14 @@ func (j *jsonLead) readAny() (any, error) {
 			}
 			m[j.key(name)] = v
 		}
+		keep(j.maps, i, len(m), m)
 		_, err := d.ReadToken()
 		return m, err
 	case '[':
 		if _, err := d.ReadToken(); err != nil {
 			return nil, err
 		}
-		list := make([]any, 0)
+		i, list := j.newList()
 		for d.PeekKind() != ']' {
 			v, err := j.readAny()
 			if err != nil {
@@ -460,6 +467,7 @@ func (j *jsonLead) readAny() (any, error) {
 			}
 			list = append(list, v)
 		}
+		keep(j.lists, i, cap(list), list) // it may have grown
 		_, err := d.ReadToken()
 		return list, err
 	}
@@ -468,6 +476,67 @@ func (j *jsonLead) readAny() (any, error) {
 		return nil, err
 	}
 	return scalarAny(v), nil
+}
+
+// Limits on what a result keeps for reuse (jsonLead.maps and lists), so
+// that one huge lead does not pin its memory to a result for good.
+const (
+	maxKept     = 256  // maps, and lists, a result keeps
+	maxKeptSize = 1024 // members of a kept map, elements of a kept list
+)
+
+// newMap returns an empty map and the index it is kept at (-1 when it is
+// not kept): the next one from the result's last evaluation, or a new one.
+func (j *jsonLead) newMap() (int, map[string]any) {
+	i := j.nmaps
+	switch {
+	case i < len(j.maps) && j.maps[i] != nil:
+		m := j.maps[i]
+		clear(m)
+		j.nmaps++
+		return i, m
+	case i < len(j.maps):
+		j.maps[i] = make(map[string]any)
+		j.nmaps++
+		return i, j.maps[i]
+	case i < maxKept:
+		j.maps = append(j.maps, make(map[string]any))
+		j.nmaps++
+		return i, j.maps[i]
+	}
+	return -1, make(map[string]any)
+}
+
+// newList returns an empty slice and the index it is kept at, as newMap
+// does for maps.
+func (j *jsonLead) newList() (int, []any) {
+	i := j.nlists
+	switch {
+	case i < len(j.lists) && j.lists[i] != nil:
+		j.nlists++
+		return i, j.lists[i][:0]
+	case i < len(j.lists):
+		j.nlists++
+		return i, make([]any, 0, 4)
+	case i < maxKept:
+		j.lists = append(j.lists, nil)
+		j.nlists++
+		return i, make([]any, 0, 4)
+	}
+	return -1, make([]any, 0, 4)
+}
+
+// keep records what a map or list built at index i became: grown, or too
+// big to keep.
+func keep[T any](kept []T, i, size int, v T) {
+	if i < 0 {
+		return
+	}
+	var zero T
+	if size > maxKeptSize {
+		v = zero
+	}
+	kept[i] = v
 }
 
 // scalarAny is a checked JSON scalar as encoding/json decodes it.

@@ -604,6 +604,70 @@ func TestJSONFacts_trickyLeads(t *testing.T) {
 	}
 }
 
+// TestJSONFacts_reusedResult evaluates leads of very different sizes, one
+// after another, into one result, which reuses the maps and lists it
+// decoded the last lead's events into: each must give what a new result
+// gives, and what the result keeps for reuse stays bounded whatever the
+// lead.
+func TestJSONFacts_reusedResult(t *testing.T) {
+	pol, err := rules.Load(filepath.Join("..", "examples", "acme"))
+	require.NoError(t, err)
+	ev := eval.New(pol, eval.WithNow(now))
+	events := func(n int, extra string) string {
+		var b strings.Builder
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"type":%q,"at":"2026-10-%02dT10:00:00Z"%s}`, []string{"webinar", "page", "ebook"}[i%3], 1+i%28, extra)
+		}
+		return b.String()
+	}
+	wide := strings.Builder{}
+	for i := range 2000 {
+		fmt.Fprintf(&wide, `,"k%d":%d`, i, i)
+	}
+	lead := func(evs string) []byte {
+		return []byte(`{"contact":{"email":"a@b.co","role":"vp"},"pains":["a","b"],"events":[` + evs + `]}`)
+	}
+	leads := [][]byte{
+		lead(events(3, "")),
+		lead(events(3000, `,"meta":{"n":[1,2]}`)), // more maps and lists than are kept
+		lead(events(1, "")),
+		lead(events(2, wide.String())), // maps too big to keep
+		lead(events(5, `,"url":"/x"`)),
+		lead(""),
+		lead(events(4, `,"tags":["a","b","c"]`)),
+		[]byte(`{"contact":{"email":"a@b.co"},"events":[{"type":"webinar"}]}`), // a fact error
+		lead(events(3, "")),
+	}
+	var reused model.Result
+	for round := range 2 {
+		for i, data := range leads {
+			what := fmt.Sprintf("round %d, lead %d", round, i)
+			want := evalOutcome(ev, data)
+			err := ev.EvaluateInto(context.Background(), data, &reused)
+			got := outcome{err: err}
+			if err == nil {
+				got.json = reused.AppendJSON(nil)
+			}
+			require.True(t, got.same(want), "%s: a reused result and a new one disagree\n%s", what, got.diff(want, "reused", "new"))
+			sc := reused.Scratch()
+			assert.LessOrEqual(t, len(sc.Maps), 256, what)
+			assert.LessOrEqual(t, len(sc.Lists), 256, what)
+			for _, m := range sc.Maps {
+				assert.LessOrEqual(t, len(m), 1024, what)
+			}
+			for _, l := range sc.Lists {
+				assert.LessOrEqual(t, cap(l), 1024, what)
+			}
+		}
+	}
+	sc := reused.Scratch()
+	assert.NotEmpty(t, sc.Maps, "the result keeps no maps to reuse")
+	assert.NotEmpty(t, sc.Lists, "the result keeps no lists to reuse")
+}
+
 // TestJSONFacts_errorMessages pins the messages of the table in
 // TestEvaluate_inputForms, which decodeLeadAsBefore must agree with.
 func TestJSONFacts_errorMessages(t *testing.T) {

@@ -30,25 +30,32 @@ type Result struct {
 
 	// scratch is memory the evaluator reuses when it evaluates into this
 	// result again: the steps' Reads and Missing point into it.
-	scratch scratch
+	scratch Scratch
 }
 
-type scratch struct {
-	reads []Read
-	strs  []string
+// Scratch is the memory an evaluator keeps in a result, to reuse when it
+// evaluates into the same result again: what the last evaluation's trace
+// points into. Code other than an evaluator has no use for it.
+type Scratch struct {
+	// Reads and Strs hold the trace steps' reads and missing lists.
+	Reads []Read
+	Strs  []string
+	// Maps and Lists are the objects and arrays decoded from a JSON lead
+	// (events, lists, objects read whole), each used once per evaluation.
+	Maps  []map[string]any
+	Lists [][]any
 }
 
-// Scratch returns, emptied, the buffers that the trace's reads and missing
-// lists of the last evaluation into r were stored in, for the evaluator to
-// reuse. Code other than an evaluator has no use for it.
-func (r *Result) Scratch() ([]Read, []string) {
-	return r.scratch.reads[:0], r.scratch.strs[:0]
+// Scratch returns the memory of the last evaluation into r, Reads and Strs
+// emptied, for the evaluator to reuse.
+func (r *Result) Scratch() Scratch {
+	s := r.scratch
+	s.Reads, s.Strs = s.Reads[:0], s.Strs[:0]
+	return s
 }
 
-// KeepScratch stores the buffers of an evaluation into r, for the next one.
-func (r *Result) KeepScratch(reads []Read, strs []string) {
-	r.scratch.reads, r.scratch.strs = reads, strs
-}
+// KeepScratch stores the memory of an evaluation into r, for the next one.
+func (r *Result) KeepScratch(s Scratch) { r.scratch = s }
 
 // Score holds the total and each group's score.
 type Score struct {
