@@ -4,18 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"iter"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +20,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/qualifyhq/qualify/eval"
-	"github.com/qualifyhq/qualify/model"
 	"github.com/qualifyhq/qualify/rules"
 )
 
@@ -44,6 +40,7 @@ type scoreConfig struct {
 	quiet    bool
 	progress bool
 	strict   bool
+	lenient  bool
 	workers  int
 }
 
@@ -57,7 +54,7 @@ func runScore(env *cliEnv, args []string) int {
 	var cfg scoreConfig
 	fs.StringVar(&cfg.format, "format", "", "the input format: jsonl or csv (default: from the file name; jsonl for standard input)")
 	fs.IntVar(&cfg.workers, "workers", 0, "leads scored at once (default: one per core)")
-	lenient := fs.Bool("lenient", false, "accept numbers and booleans written as strings, and empty strings as missing")
+	fs.BoolVar(&cfg.lenient, "lenient", false, "accept numbers and booleans written as strings, and empty strings as missing")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "print no summary")
 	fs.BoolVar(&cfg.progress, "progress", true, "show a progress bar when standard error is a terminal")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit with status 1 when any lead fails")
@@ -88,7 +85,7 @@ func runScore(env *cliEnv, args []string) int {
 		return exitFail
 	}
 	// One time for the whole batch, so that every lead is scored alike.
-	ev := eval.New(pol, eval.WithNow(now), eval.WithTrace(*trace), eval.WithLenientStrings(*lenient))
+	ev := eval.New(pol, eval.WithNow(now), eval.WithTrace(*trace), eval.WithLenientStrings(cfg.lenient))
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
 	}
@@ -188,7 +185,7 @@ func scoreInput(env *cliEnv, ev *eval.Evaluator, path, name string, w *bufio.Wri
 	var readErr error
 	var leads iter.Seq[eval.Lead]
 	if format == "csv" {
-		leads = csvLeads(r, ev.Policy(), &readErr, env.stderr)
+		leads = csvLeads(r, ev.Policy(), !cfg.lenient, &readErr, env.stderr)
 	} else {
 		leads = jsonlLeads(r, &readErr)
 	}
@@ -288,168 +285,4 @@ func readLine(br *bufio.Reader, long *[]byte, max int) (data []byte, tooLong boo
 		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
 		return line, tooLong, err
 	}
-}
-
-// csvLeads reads a CSV file whose header names fact paths (company.employees)
-// and turns each row into a lead, typing each cell by the policy's facts. An
-// empty cell is a missing fact. A list cell is a JSON array, or for a list of
-// strings values separated by "|".
-func csvLeads(r io.Reader, pol *rules.Policy, errp *error, warn io.Writer) iter.Seq[eval.Lead] {
-	return func(yield func(eval.Lead) bool) {
-		cr := csv.NewReader(r)
-		cr.FieldsPerRecord = -1
-		cr.ReuseRecord = true
-		header, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			*errp = fmt.Errorf("the header row: %w", err)
-			return
-		}
-		cols := make([]csvColumn, len(header))
-		for i, h := range header {
-			h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-			cols[i] = csvColumn{path: strings.Split(h, "."), name: h}
-			if pol.Schema != nil {
-				cols[i].node = pol.Schema.Lookup(h)
-				if cols[i].node == nil || cols[i].node.IsObject() {
-					fmt.Fprintf(warn, "qualify score: column %q is not a fact of the policy; it is ignored\n", h)
-					cols[i].skip = true
-				}
-			}
-		}
-		for {
-			rec, err := cr.Read()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			line, _ := cr.FieldPos(0)
-			lead := eval.Lead{Seq: line}
-			var perr *csv.ParseError
-			switch {
-			case errors.As(err, &perr):
-				lead.Seq = perr.StartLine
-				lead.Err = fmt.Errorf("invalid lead: CSV: %v", perr.Err)
-			case err != nil:
-				*errp = err
-				return
-			case len(rec) != len(cols):
-				lead.Err = fmt.Errorf("invalid lead: the row has %d fields and the header %d", len(rec), len(cols))
-			default:
-				// The row becomes facts in a worker: on the reading
-				// goroutine it would hold the whole batch to one core.
-				row := slices.Clone(rec) // rec is reused by the next Read
-				lead.Load = func() (any, error) { return csvFacts(cols, row), nil }
-			}
-			if !yield(lead) {
-				return
-			}
-		}
-	}
-}
-
-type csvColumn struct {
-	name string
-	path []string
-	node *rules.FactNode
-	skip bool
-}
-
-// csvFacts builds a lead's facts from a row.
-func csvFacts(cols []csvColumn, rec []string) map[string]any {
-	facts := map[string]any{}
-	for i, col := range cols {
-		cell := rec[i]
-		if col.skip || strings.TrimSpace(cell) == "" {
-			continue
-		}
-		var v any
-		if col.node != nil {
-			v = typedCell(col.node.Type, cell)
-		} else {
-			v = guessCell(cell)
-		}
-		m := facts
-		for _, seg := range col.path[:len(col.path)-1] {
-			next, ok := m[seg].(map[string]any)
-			if !ok {
-				next = map[string]any{}
-				m[seg] = next
-			}
-			m = next
-		}
-		m[col.path[len(col.path)-1]] = v
-	}
-	return facts
-}
-
-// typedCell converts a cell to its fact's type; a cell that does not
-// convert stays a string, which the evaluator reports as a wrong type.
-func typedCell(t *rules.Type, cell string) any {
-	s := strings.TrimSpace(cell)
-	switch t.Kind {
-	case model.KindInt:
-		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return i
-		}
-		if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) {
-			return f
-		}
-	case model.KindNumber:
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			return f
-		}
-	case model.KindBool:
-		if b, err := strconv.ParseBool(s); err == nil {
-			return b
-		}
-	case model.KindList:
-		if strings.HasPrefix(s, "[") {
-			if v, ok := jsonCell(s); ok {
-				return v
-			}
-			return cell
-		}
-		if t.Elem.Kind == model.KindString {
-			parts := strings.Split(cell, "|")
-			out := make([]any, len(parts))
-			for i, p := range parts {
-				out[i] = strings.TrimSpace(p)
-			}
-			return out
-		}
-	case model.KindString:
-		return cell
-	}
-	return s
-}
-
-// guessCell types a cell of a policy without facts.
-func guessCell(cell string) any {
-	s := strings.TrimSpace(cell)
-	if b, err := strconv.ParseBool(s); err == nil && (s == "true" || s == "false") {
-		return b
-	}
-	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return i
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return f
-	}
-	if strings.HasPrefix(s, "[") || strings.HasPrefix(s, "{") {
-		if v, ok := jsonCell(s); ok {
-			return v
-		}
-	}
-	return cell
-}
-
-// jsonCell decodes a cell holding JSON, numbers kept as json.Number.
-func jsonCell(s string) (any, bool) {
-	var v any
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	err := dec.Decode(&v)
-	return v, err == nil
 }

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/qualifyhq/qualify/eval"
+	"github.com/qualifyhq/qualify/rules"
+)
+
+// csvPolicy declares facts of every type, objects two levels deep (one
+// read whole), a required fact and an event list, and reads them all.
+const csvPolicy = `policy "csv" version "1"
+
+facts {
+  id                    string        required
+  company.name          string
+  company.size.staff    int
+  company.size.revenue  number
+  company.remote        bool
+  company.founded       time
+  contact.roles         list<string>
+  scores                list<int>
+  weights               list<number>
+  cadence               duration
+  events                list<event>
+}
+
+let staff = company.size.staff ?? 0
+let size  = company.size
+
+framework Fit qualified when met >= 1 {
+  size   "Size"   when company.size.staff >= 50 && company.size.revenue > 1000000
+  roles  "Roles"  when len(contact.roles) > 0 && all(contact.roles, # != "")
+}
+
+score fit max 100 min -100 {
+  +(staff / 10) "Staff"   when staff > 0
+  +2  "Remote"            when company.remote
+  +1  "Name"              when company.name contains "é" || company.name startsWith "A"
+  +4  "Founded"           when days_since(company.founded) > 30
+  +1  "Lead id"           when id matches "^L-[0-9]+$"
+  +(sum(scores)) "Scores" when len(scores) > 0
+  +1  "Weights"           when any(weights, # > 0.5)
+  +1  "Cadence"           when cadence <= duration("72h")
+  +(len(size)) "Size"     when size != nil
+  +3  "Webinar"           each events where .type == "webinar" limit 2 halflife 14d
+  +1  "Tagged"            each events where len(.tags ?? []) > 1
+}
+
+classify stage {
+  sql          when score.total >= 20 && Fit.qualified
+  mql          when score.total >= 5
+  unqualified
+}
+`
+
+// csvCells are cells of every kind for each column, the typical and the
+// odd: what typedCell converts and what it leaves a string. csvOdd are
+// cells JSON cannot carry as they are (invalid UTF-8, numbers JSON cannot
+// write or results would show rounded, a JSON cell with trailing text),
+// which csvFacts handles.
+var csvCells = map[string][]string{
+	"id":                   {"L-1", "L-22", " L-3 ", "x", "é", ""},
+	"company.name":         {"Acme", "Éclair", " spaced ", `"quoted"`, `back\slash`, "ctl\x01", "tab\t", "a|b", "", "  "},
+	"company.size.staff":   {"12", " 250 ", "-0", "+5", "12.0", "1e2", "12.5", "lots", "0x10", "9007199254740993", "9223372036854775808", "1_000", "", " "},
+	"company.size.revenue": {"3.5", "2000000", "1e7", ".5", "5.", "+1", "0.25", "abc", "1_0", "0x1p3", "1e-9", ""},
+	"company.remote":       {"true", "false", "TRUE", "T", "f", "1", "0", "yes", " true ", ""},
+	"company.founded":      {"2026-10-20T09:30:00Z", "2025-01-01", " 2026-10-20 ", "2026-10-20T09:30:00+02:00", "yesterday", ""},
+	"contact.roles":        {"vp|cto", " vp | cto ", "vp||", `["vp","cto"]`, `[1,2]`, "[", "single", "[]", `[ "vp" ]`, `["\u00e9"]`, ""},
+	"scores":               {"[1,2]", "[3]", "1|2", "[1.5]", "[]", `["x"]`, "[1e2]", "[1,2,]", ""},
+	"weights":              {"[0.7,0.2]", "[1e-3]", "[]", "0.7", `[-0, 1E+2]`, ""},
+	"cadence":              {"72h", "24h", "3d", "bad", " 1h ", ""},
+	"events": {
+		`[{"type":"webinar","at":"2026-10-02T16:00:00Z"}]`,
+		`[{"type":"webinar","at":"2026-10-02T16:00:00Z","tags":["a","b"]},{"type":"page","at":"2026-09-01"}]`,
+		`[{"type":"web\u0069nar","at":"2026-10-01T00:00:00Z","n":1.50}]`,
+		`[{"type":"webinar"}]`,
+		`[{"type":5,"at":"2026-10-01"}]`,
+		`[1,2]`,
+		`[]`,
+		`{"type":"webinar"}`,
+		"webinar",
+		"",
+	},
+}
+
+var csvOdd = map[string][]string{
+	"id":                   {"\xff"},
+	"company.name":         {"bad \xff utf8"},
+	"company.size.staff":   {"1e30", "NaN", "Inf"},
+	"company.size.revenue": {"NaN", "Inf", "-Inf", "1e400", "-0", "0.1234567891234"},
+	"contact.roles":        {`["vp"] trailing`, `["\xff"]`, "é|\xff"},
+	"events":               {`[{"type":"webinar","at":"2026-10-01"}] junk`, `[{"type":"w\xffb","at":"2026-10-01"}]`},
+}
+
+// TestCSV_jsonAgreesWithMaps makes random rows of random headers (columns
+// in any order, some repeated, some not facts) and requires each row, as
+// the JSON object the scorer gives the evaluator, to give what csvFacts'
+// maps give: the same result, trace included, or the same error, with the
+// trace and without.
+func TestCSV_jsonAgreesWithMaps(t *testing.T) {
+	pol, err := rules.Compile("csv.qual", csvPolicy)
+	require.NoError(t, err)
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	evs := []*eval.Evaluator{eval.New(pol, eval.WithNow(now)), eval.New(pol, eval.WithNow(now), eval.WithTrace(false))}
+	outcome := func(ev *eval.Evaluator, facts any) string {
+		res, err := ev.Evaluate(context.Background(), facts)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return string(res.AppendJSON(nil))
+	}
+	names := make([]string, 0, len(csvCells))
+	for name := range csvCells {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	rng := rand.New(rand.NewPCG(2026, 11))
+	var direct, fallback, scored int
+	for round := range 200 {
+		// A header: a random subset of the facts in a random order, now and
+		// then a column twice, an object's path or a name that is no fact.
+		var header []string
+		for _, i := range rng.Perm(len(names)) {
+			if rng.IntN(5) > 0 {
+				header = append(header, names[i])
+			}
+			if rng.IntN(12) == 0 {
+				header = append(header, names[i])
+			}
+		}
+		if rng.IntN(4) == 0 {
+			header = append(header, []string{"company", "company.size", "nope", "company.nope"}[rng.IntN(4)])
+		}
+		if len(header) == 0 {
+			continue
+		}
+		var text bytes.Buffer
+		w := csv.NewWriter(&text)
+		require.NoError(t, w.Write(header))
+		for range 25 {
+			row := make([]string, len(header))
+			for i, h := range header {
+				if odd := csvOdd[h]; len(odd) > 0 && rng.IntN(60) == 0 {
+					row[i] = odd[rng.IntN(len(odd))]
+				} else if cells, ok := csvCells[h]; ok {
+					// Mostly one of the first two, which convert.
+					row[i] = cells[rng.IntN(len(cells))]
+					if rng.IntN(10) < 7 {
+						row[i] = cells[rng.IntN(2)]
+					}
+				} else {
+					row[i] = "x"
+				}
+			}
+			require.NoError(t, w.Write(row))
+		}
+		w.Flush()
+
+		var readErr error
+		var warn bytes.Buffer
+		cols, tree := csvColumnsFor(t, pol, header, &warn)
+		for lead := range csvLeads(bytes.NewReader(text.Bytes()), pol, true, &readErr, &warn) {
+			require.NoError(t, lead.Err)
+			row := csvRowOf(t, text.Bytes(), lead.Seq, len(header))
+			want := csvFacts(cols, row)
+			b, ok := tree.appendJSON(nil, cols, row)
+			if !ok {
+				fallback++
+				continue
+			}
+			direct++
+			facts, err := lead.Load()
+			require.NoError(t, err)
+			assert.Equal(t, b, facts, "Load gives the row as JSON")
+			for _, ev := range evs {
+				got, exp := outcome(ev, b), outcome(ev, want)
+				if got != exp {
+					t.Fatalf("round %d, line %d: the row as JSON and as maps disagree\nheader: %q\nrow:    %q\nJSON:   %s\nas JSON: %s\nas maps: %s", round, lead.Seq, header, row, b, got, exp)
+				}
+				if !strings.HasPrefix(got, "error") {
+					scored++
+				}
+			}
+		}
+		require.NoError(t, readErr)
+	}
+	t.Logf("%d rows as JSON (%d results), %d as maps", direct, scored, fallback)
+	assert.Greater(t, direct, 4*fallback, "too few rows take the JSON path")
+	assert.Greater(t, scored, direct/2, "too few rows evaluate without an error")
+	assert.NotZero(t, fallback, "no row falls back to the maps")
+}
+
+// csvColumnsFor builds the columns and the JSON tree of a header as
+// csvLeads does.
+func csvColumnsFor(t *testing.T, pol *rules.Policy, header []string, warn *bytes.Buffer) ([]csvColumn, *csvObject) {
+	t.Helper()
+	cols := csvHeader(header, pol, warn)
+	return cols, csvTree(cols)
+}
+
+// csvRowOf reads back the record that starts at line of a CSV text.
+func csvRowOf(t *testing.T, text []byte, line, fields int) []string {
+	t.Helper()
+	r := csv.NewReader(bytes.NewReader(text))
+	for {
+		rec, err := r.Read()
+		require.NoError(t, err)
+		if l, _ := r.FieldPos(0); l == line {
+			require.Len(t, rec, fields)
+			return rec
+		}
+	}
+}
+
+// TestCSV_sameResultsAsJSONL scores the acme sample leads written as CSV
+// and as JSONL and requires the same results.
+func TestCSV_sameResultsAsJSONL(t *testing.T) {
+	dir := t.TempDir()
+	header := "company.industry,company.employees,company.revenue,contact.role,contact.email,contact.competitor,budget.approved,budget.amount,timeline.days,pains,activity.demo_requested,activity.pricing_views,activity.unsubscribed,activity.last_visit,events"
+	rows := []string{
+		`saas,250,8000000,vp,ana@acme.io,false,true,,30,manual scoring,true,2,false,2026-10-20T09:30:00Z,"[{""type"":""webinar"",""at"":""2026-10-02T16:00:00Z""},{""type"":""page"",""at"":""2026-10-20T09:30:00Z""}]"`,
+		`retail,12,,intern,joe@gmail.com,,,,,,,,,,`,
+		`fintech,lots,,,x@y.z,,,,,,,,,,`,
+		`,,,,,true,,,,,,,,,`,
+	}
+	jsonl := []string{
+		`{"company":{"industry":"saas","employees":250,"revenue":8000000},"contact":{"role":"vp","email":"ana@acme.io","competitor":false},"budget":{"approved":true},"timeline":{"days":30},"pains":["manual scoring"],"activity":{"demo_requested":true,"pricing_views":2,"unsubscribed":false,"last_visit":"2026-10-20T09:30:00Z"},"events":[{"type":"webinar","at":"2026-10-02T16:00:00Z"},{"type":"page","at":"2026-10-20T09:30:00Z"}]}`,
+		`{"company":{"industry":"retail","employees":12},"contact":{"role":"intern","email":"joe@gmail.com"}}`,
+		`{"company":{"industry":"fintech","employees":"lots"},"contact":{"email":"x@y.z"}}`,
+		`{"contact":{"competitor":true}}`,
+	}
+	csvPath, jsonlPath := filepath.Join(dir, "leads.csv"), filepath.Join(dir, "leads.jsonl")
+	writeFile(t, csvPath, header+"\n"+strings.Join(rows, "\n")+"\n")
+	writeFile(t, jsonlPath, strings.Join(jsonl, "\n")+"\n")
+	for _, trace := range []string{"--trace=true", "--trace=false"} {
+		code, fromCSV, errOut := runQualify(t, "", "score", "-p", "../../examples/acme", "--now", "2026-11-01", "--quiet", trace, csvPath)
+		require.Equal(t, exitOK, code, errOut)
+		code, fromJSONL, errOut := runQualify(t, "", "score", "-p", "../../examples/acme", "--now", "2026-11-01", "--quiet", trace, jsonlPath)
+		require.Equal(t, exitOK, code, errOut)
+		a, b := scoreLines(t, fromCSV), scoreLines(t, fromJSONL)
+		require.Len(t, a, len(rows))
+		require.Len(t, b, len(rows))
+		for i := range a {
+			assert.Equal(t, b[i]["result"], a[i]["result"], "%s lead %d", trace, i+1)
+			assert.Equal(t, b[i]["error"], a[i]["error"], "%s lead %d", trace, i+1)
+		}
+	}
+}
