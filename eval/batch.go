@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"runtime"
 	"sync"
@@ -20,7 +21,8 @@ type Lead struct {
 	// that evaluates the lead: it gives the facts, or the error the lead's
 	// outcome is. Turning raw input into facts there (a CSV row into a
 	// map, say) spreads that work over the workers instead of leaving it
-	// to the one goroutine reading the input.
+	// to the one goroutine reading the input. A panic in Load is that
+	// lead's error.
 	Load func() (any, error)
 	// Err, when set, is a lead that could not be read; the batch reports
 	// it as that lead's outcome without evaluating anything.
@@ -155,7 +157,7 @@ func (e *Evaluator) runJob(ctx context.Context, j *job, opts BatchOptions) {
 		facts := j.lead.Facts
 		if j.lead.Load != nil {
 			var err error
-			if facts, err = j.lead.Load(); err != nil {
+			if facts, err = load(j.lead.Load); err != nil {
 				j.out.Err = err
 				break
 			}
@@ -208,4 +210,15 @@ func (e *Evaluator) Stream(ctx context.Context, in <-chan Lead, opts BatchOption
 		}, opts)
 	}()
 	return out
+}
+
+// load calls a lead's Load, turning a panic into the lead's error, so that
+// one lead cannot stop the batch.
+func load(f func() (any, error)) (facts any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			facts, err = nil, fmt.Errorf("internal error loading the lead: %v", r)
+		}
+	}()
+	return f()
 }

@@ -171,7 +171,8 @@ func BenchmarkBatch(b *testing.B) {
 }
 
 // TestBatch_loadsInWorkers: a lead with Load gets its facts from it, in a
-// worker; an error from Load is that lead's outcome, and the rest go on.
+// worker; an error from Load, or a panic in it, is that lead's outcome,
+// and the rest go on.
 func TestBatch_loadsInWorkers(t *testing.T) {
 	ev := eval.New(batchPolicy(t), eval.WithNow(now), eval.WithTrace(false))
 	var loads atomic.Int64
@@ -180,8 +181,11 @@ func TestBatch_loadsInWorkers(t *testing.T) {
 			l := eval.Lead{Seq: i, Facts: "not used when Load is set"}
 			l.Load = func() (any, error) {
 				loads.Add(1)
-				if i%9 == 0 {
+				switch {
+				case i%9 == 0:
 					return nil, fmt.Errorf("row %d: bad cell", i)
+				case i%25 == 0:
+					panic(fmt.Sprintf("row %d: a bug", i))
 				}
 				return map[string]any{"n": i}, nil
 			}
@@ -194,8 +198,13 @@ func TestBatch_loadsInWorkers(t *testing.T) {
 	err := ev.Batch(context.Background(), leads, func(s *eval.Scored) error {
 		require.Equal(t, next, s.Seq)
 		next++
-		if s.Seq%9 == 0 {
+		switch {
+		case s.Seq%9 == 0:
 			assert.EqualError(t, s.Err, fmt.Sprintf("row %d: bad cell", s.Seq))
+			assert.Nil(t, s.Result)
+			return nil
+		case s.Seq%25 == 0:
+			assert.EqualError(t, s.Err, fmt.Sprintf("internal error loading the lead: row %d: a bug", s.Seq))
 			assert.Nil(t, s.Result)
 			return nil
 		}

@@ -26,44 +26,64 @@ import (
 //
 // With direct set (a policy with facts, evaluated without lenient strings),
 // a row becomes a JSON object, which the evaluator reads straight into its
-// facts (see csvJSON); otherwise, or for a row JSON cannot carry as it is,
-// nested maps (csvFacts). Both give the same lead.
+// facts (csvObject.appendJSON); otherwise, or for a row JSON cannot carry
+// as it is, nested maps (csvFacts). Both give the same lead.
+//
+// A row that is not valid CSV gets an error and the next row is read. A
+// row longer than eval.MaxFactsSize (an unterminated quote makes the rest
+// of the file one field) gets an error and ends the reading, with an error
+// in *errp: memory stays bounded whatever the file.
 func csvLeads(r io.Reader, pol *rules.Policy, direct bool, errp *error, warn io.Writer) iter.Seq[eval.Lead] {
 	return func(yield func(eval.Lead) bool) {
-		cr := csv.NewReader(r)
+		limit := &rowLimit{r: r, max: eval.MaxFactsSize + 64<<10}
+		cr := csv.NewReader(limit)
 		cr.FieldsPerRecord = -1
 		cr.ReuseRecord = true
 		header, err := cr.Read()
-		if errors.Is(err, io.EOF) {
+		switch {
+		case errors.Is(err, io.EOF):
 			return
-		}
-		if err != nil {
+		case errors.Is(err, errRowTooLong):
+			*errp = fmt.Errorf("the header row is over %d bytes", eval.MaxFactsSize)
+			return
+		case err != nil:
 			*errp = fmt.Errorf("the header row: %w", err)
 			return
 		}
+		next := csvNextLine(cr, header) // the line the next row starts at
 		cols := csvHeader(header, pol, warn)
 		var tree *csvObject
 		if direct && pol.Schema != nil {
 			tree = csvTree(cols)
 		}
 		for {
+			limit.n = 0
 			rec, err := cr.Read()
 			if errors.Is(err, io.EOF) {
 				return
 			}
-			line, _ := cr.FieldPos(0)
-			lead := eval.Lead{Seq: line}
+			lead := eval.Lead{Seq: next}
 			var perr *csv.ParseError
 			switch {
+			case errors.Is(err, errRowTooLong):
+				lead.Err = fmt.Errorf("invalid lead: the row is over %d bytes (an unterminated quote?)", eval.MaxFactsSize)
+				yield(lead)
+				*errp = fmt.Errorf("line %d: a row over %d bytes; the rest of the file is not read", next, eval.MaxFactsSize)
+				return
 			case errors.As(err, &perr):
 				lead.Seq = perr.StartLine
 				lead.Err = fmt.Errorf("invalid lead: CSV: %v", perr.Err)
+				next = perr.Line + 1
 			case err != nil:
 				*errp = err
 				return
 			case len(rec) != len(cols):
+				lead.Seq, _ = cr.FieldPos(0)
+				next = csvNextLine(cr, rec)
 				lead.Err = fmt.Errorf("invalid lead: the row has %d fields and the header %d", len(rec), len(cols))
 			default:
+				lead.Seq, _ = cr.FieldPos(0)
+				next = csvNextLine(cr, rec)
 				// The row becomes facts in a worker: on the reading
 				// goroutine it would hold the whole batch to one core.
 				row := slices.Clone(rec) // rec is reused by the next Read
@@ -85,6 +105,36 @@ func csvLeads(r io.Reader, pol *rules.Policy, direct bool, errp *error, warn io.
 			}
 		}
 	}
+}
+
+// csvNextLine is the line after the record the reader just read: its last
+// field's line plus the line breaks in that field.
+func csvNextLine(cr *csv.Reader, rec []string) int {
+	line, _ := cr.FieldPos(len(rec) - 1)
+	return line + strings.Count(rec[len(rec)-1], "\n") + 1
+}
+
+// errRowTooLong stops a CSV reader in a row longer than rowLimit allows.
+var errRowTooLong = errors.New("CSV row too long")
+
+// rowLimit reads from r until n, which the caller sets to 0 before each
+// row, reaches max: the CSV reader then fails with errRowTooLong instead of
+// reading a row of any length into memory.
+type rowLimit struct {
+	r      io.Reader
+	n, max int
+}
+
+func (l *rowLimit) Read(p []byte) (int, error) {
+	if l.n >= l.max {
+		return 0, errRowTooLong
+	}
+	if len(p) > l.max-l.n {
+		p = p[:l.max-l.n]
+	}
+	k, err := l.r.Read(p)
+	l.n += k
+	return k, err
 }
 
 // csvHeader makes the columns of a header row, warning about each that

@@ -258,3 +258,87 @@ func TestCSV_sameResultsAsJSONL(t *testing.T) {
 		}
 	}
 }
+
+// TestCSV_badRows scores CSV files with rows that are not valid CSV: each
+// such row gets an error at its line and the rows after it are scored, and
+// a row over the size limit (an unterminated quote that would make the
+// rest of the file one field) ends the file with an error, without
+// reading it into memory.
+func TestCSV_badRows(t *testing.T) {
+	dir := t.TempDir()
+	header := "contact.email,company.employees,pains\n"
+	for _, tc := range []struct {
+		name, text string
+		code       int
+		lines      []float64
+		errs       []string
+		stderr     string
+	}{
+		{
+			name:  "a bare quote",
+			text:  header + "a@b.c,10,x\n" + `a@b.c,1"0,x` + "\n" + "a@b.c,20,x\n",
+			code:  exitOK,
+			lines: []float64{2, 3, 4},
+			errs:  []string{"", `invalid lead: CSV: bare " in non-quoted-field`, ""},
+		},
+		{
+			name:  "a quoted field over lines",
+			text:  header + "a@b.c,10,\"one\ntwo\"\n" + "a@b.c,20,x\n",
+			code:  exitOK,
+			lines: []float64{2, 4},
+			errs:  []string{"", ""},
+		},
+		{
+			name:  "an unterminated quote at the end",
+			text:  header + "a@b.c,10,x\n" + "a@b.c,\"20,x\n" + "a@b.c,30,x\n",
+			code:  exitOK,
+			lines: []float64{2, 3},
+			errs:  []string{"", `invalid lead: CSV: extraneous or missing " in quoted-field`},
+		},
+		{
+			name:  "an unterminated quote in the first field",
+			text:  header + "\"a@b.c,10,x\n" + "a@b.c,30,x\n",
+			code:  exitOK,
+			lines: []float64{2},
+			errs:  []string{`invalid lead: CSV: extraneous or missing " in quoted-field`},
+		},
+		{
+			name:   "a row too long",
+			text:   header + "a@b.c,10,x\n" + "a@b.c,\"20,x\n" + strings.Repeat("a@b.c,30,x\n", eval.MaxFactsSize/10),
+			code:   exitFail,
+			lines:  []float64{2, 3},
+			errs:   []string{"", "invalid lead: the row is over 8388608 bytes (an unterminated quote?)"},
+			stderr: "line 3: a row over 8388608 bytes; the rest of the file is not read",
+		},
+		{
+			name:   "a header too long",
+			text:   `"` + strings.Repeat("x", eval.MaxFactsSize+128<<10),
+			code:   exitFail,
+			stderr: "the header row is over 8388608 bytes",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".csv")
+			writeFile(t, path, tc.text)
+			code, out, errOut := runQualify(t, "", "score", "-p", "../../examples/acme", "--now", "2026-11-01", "--quiet", "--trace=false", path)
+			assert.Equal(t, tc.code, code, errOut)
+			if tc.stderr != "" {
+				assert.Contains(t, errOut, tc.stderr)
+			}
+			if len(tc.lines) == 0 {
+				assert.Empty(t, out)
+				return
+			}
+			lines := scoreLines(t, out)
+			require.Len(t, lines, len(tc.lines))
+			for i, l := range lines {
+				assert.Equal(t, tc.lines[i], l["line"], "lead %d", i)
+				if tc.errs[i] == "" {
+					assert.NotNil(t, l["result"], "lead %d: %v", i, l["error"])
+				} else {
+					assert.Equal(t, tc.errs[i], l["error"], "lead %d", i)
+				}
+			}
+		})
+	}
+}
