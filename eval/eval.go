@@ -938,6 +938,9 @@ func (r *run) evalGroups() error {
 			}
 			raw += pts
 		}
+		if math.IsNaN(raw) || math.IsInf(raw, 0) {
+			return fmt.Errorf("%s: the points of score %s add up to %s, which no result can hold", g.At, g.Name, model.FormatNumber(raw))
+		}
 		points := g.Clamp.Apply(raw)
 		r.groups[gi] = points
 		r.doneGroups = gi + 1
@@ -948,6 +951,13 @@ func (r *run) evalGroups() error {
 		total += points
 		s := r.newStep(model.StepGroup, g.At)
 		s.Group, s.Outcome, s.Points, s.Raw = g.Name, model.HasValue, points, raw
+	}
+	if math.IsInf(total, 0) { // each group's points are finite: no NaN
+		at := r.pol.TotalAt
+		if at == "" {
+			at = r.pol.Groups[0].At
+		}
+		return fmt.Errorf("%s: the points of all score groups add up to %s, which no result can hold", at, model.FormatNumber(total))
 	}
 	r.total = r.pol.Total.Apply(total)
 	r.doneTotal = true

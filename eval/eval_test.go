@@ -424,6 +424,41 @@ score g {
 	assert.Equal(t, []string{"spend"}, s.Missing)
 }
 
+// TestPointsExpression_sumsMustStayFinite: points that are each finite but
+// add up to more than a float64 holds are an error with the group's (or
+// the total's) position, not an infinite score.
+func TestPointsExpression_sumsMustStayFinite(t *testing.T) {
+	pol := policy(t, `
+facts {
+  n number
+}
+score fit {
+  +(n) "a" when true
+  +(n) "b" when true
+}
+score more {
+  +(n) "c" when true
+}`)
+	ev := eval.New(pol, eval.WithNow(now))
+	for _, tc := range []struct {
+		n    float64
+		want string
+	}{
+		{1e307, ""},
+		{-1e308, "test.qual:6:1: the points of score fit add up to -Inf, which no result can hold"},
+		{1e308, "test.qual:6:1: the points of score fit add up to +Inf, which no result can hold"},
+		{6e307, "test.qual:6:1: the points of all score groups add up to +Inf, which no result can hold"},
+	} {
+		res, err := ev.Evaluate(context.Background(), map[string]any{"n": tc.n})
+		if tc.want == "" {
+			require.NoError(t, err)
+			assert.Equal(t, 3*tc.n, res.Score.Total)
+			continue
+		}
+		assert.EqualError(t, err, tc.want, "n = %g", tc.n)
+	}
+}
+
 func TestHelpers(t *testing.T) {
 	pol := policy(t, `
 facts {

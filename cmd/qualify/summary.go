@@ -19,8 +19,10 @@ type summary struct {
 	stages        map[string]int
 	order         []string
 	buckets       map[int]int
-	firstError    string
-	firstErrorAt  int
+	// outliers counts totals too large for the histogram's buckets.
+	outliers     int
+	firstError   string
+	firstErrorAt int
 }
 
 func newSummary(pol *rules.Policy) *summary {
@@ -50,8 +52,17 @@ func (s *summary) add(sc *eval.Scored) {
 		s.order = append(s.order, stage)
 	}
 	s.stages[stage]++
-	s.buckets[int(math.Floor(sc.Result.Score.Total/10))]++
+	total := sc.Result.Score.Total
+	if !(math.Abs(total) < maxBucketed) { // NaN too
+		s.outliers++
+		return
+	}
+	s.buckets[int(math.Floor(total/10))]++
 }
+
+// maxBucketed bounds the totals the histogram has buckets for, so that the
+// arithmetic on bucket numbers cannot overflow whatever a policy scores.
+const maxBucketed = 1e12
 
 // print writes the summary: counts per stage and a text histogram of the
 // total scores.
@@ -83,6 +94,12 @@ func (s *summary) print(w io.Writer, took time.Duration) {
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	fmt.Fprintln(w, "\ntotal score")
+	if s.outliers > 0 {
+		fmt.Fprintf(w, "  %-12s %8d\n", fmt.Sprintf("beyond ±%.0e", maxBucketed), s.outliers)
+	}
+	if len(s.buckets) == 0 {
+		return
+	}
 	keys := make([]int, 0, len(s.buckets))
 	for k := range s.buckets {
 		keys = append(keys, k)
