@@ -6,6 +6,7 @@ import (
 	"iter"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/qualifyhq/qualify/model"
 )
@@ -27,6 +28,26 @@ type Lead struct {
 	// Err, when set, is a lead that could not be read; the batch reports
 	// it as that lead's outcome without evaluating anything.
 	Err error
+	// Size is the lead's size in bytes, which BatchOptions.MaxBytes
+	// counts; when 0, the length of Facts given as []byte or string.
+	Size int
+}
+
+// size is what the lead counts for in BatchOptions.MaxBytes.
+func (l *Lead) size() int64 {
+	switch {
+	case l.Size > 0:
+		return int64(l.Size)
+	case l.Load != nil:
+		return 0
+	}
+	switch f := l.Facts.(type) {
+	case []byte:
+		return int64(len(f))
+	case string:
+		return int64(len(f))
+	}
+	return 0
 }
 
 // Scored is the outcome of one lead of a batch.
@@ -42,12 +63,18 @@ type Scored struct {
 // BatchOptions tunes a batch.
 type BatchOptions struct {
 	// Workers is how many leads are evaluated at once; the default is
-	// runtime.GOMAXPROCS(0).
+	// runtime.GOMAXPROCS(0), the most 1,024.
 	Workers int
 	// Window is how many leads may be read ahead of the one emitted next,
-	// which bounds the batch's memory whatever the input size; the
-	// default is 64 per worker.
+	// which bounds the batch's memory whatever the number of leads; the
+	// default is 64 per worker, the most 65,536.
 	Window int
+	// MaxBytes bounds the bytes of the leads in flight (Lead.Size), so
+	// that the batch's memory does not grow with the size of its leads
+	// either: a lead waits to be read ahead until the leads before it
+	// leave room, and is let through alone when it is bigger than
+	// MaxBytes. The default is DefaultBatchBytes.
+	MaxBytes int64
 	// Encode, when set, is called by the workers (in parallel) to turn an
 	// outcome into bytes, handed to emit as Scored.Output: rendering JSON
 	// in the workers keeps the single emitting goroutine from becoming
@@ -58,14 +85,30 @@ type BatchOptions struct {
 	fresh bool
 }
 
+// DefaultBatchBytes is the default BatchOptions.MaxBytes: 64 MiB of leads
+// in flight, thousands of typical leads but only eight of the largest.
+const DefaultBatchBytes = 64 << 20
+
+// Limits on Workers and Window, whatever the options ask: more would only
+// take memory.
+const (
+	maxWorkers = 1024
+	maxWindow  = 1 << 16
+)
+
 // job is one lead in flight; jobs are reused.
 type job struct {
 	lead Lead
+	size int64
 	out  Scored
 	res  model.Result
 	buf  []byte
 	done chan struct{}
 }
+
+// keepJobBytes is the largest output buffer a job keeps for the next lead:
+// one huge lead's buffer is not kept for good.
+const keepJobBytes = 1 << 20
 
 // Batch evaluates leads concurrently and calls emit with each outcome in
 // the order the leads came. A lead that fails (unreadable, a missing
@@ -82,13 +125,20 @@ func (e *Evaluator) Batch(ctx context.Context, leads iter.Seq[Lead], emit func(*
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	workers = min(workers, maxWorkers)
 	window := opts.Window
 	if window <= 0 {
 		window = 64 * workers
 	}
-	if window < workers {
-		window = workers
+	window = min(max(window, workers), maxWindow)
+	maxBytes := opts.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultBatchBytes
 	}
+	// inFlight counts the bytes of the leads read ahead and not yet
+	// emitted; released wakes the reader when the emitter lowers it.
+	var inFlight atomic.Int64
+	released := make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -122,7 +172,16 @@ func (e *Evaluator) Batch(ctx context.Context, leads iter.Seq[Lead], emit func(*
 			case <-ctx.Done():
 				return
 			}
-			j.lead = lead
+			n := lead.size()
+			for used := inFlight.Load(); used > 0 && used+n > maxBytes; used = inFlight.Load() {
+				select {
+				case <-released:
+				case <-ctx.Done():
+					return
+				}
+			}
+			inFlight.Add(n)
+			j.lead, j.size = lead, n
 			order <- j
 			work <- j
 		}
@@ -138,7 +197,20 @@ func (e *Evaluator) Batch(ctx context.Context, leads iter.Seq[Lead], emit func(*
 		if err := emit(&j.out); err != nil {
 			return err
 		}
-		j.lead, j.out = Lead{}, Scored{}
+		if j.size > 0 {
+			inFlight.Add(-j.size)
+			select {
+			case released <- struct{}{}:
+			default:
+			}
+		}
+		if cap(j.buf) > keepJobBytes {
+			j.buf = nil
+		}
+		if j.size > keepJobBytes {
+			j.res = model.Result{} // it points into the big lead's values
+		}
+		j.lead, j.out, j.size = Lead{}, Scored{}, 0
 		free <- j
 	}
 	wg.Wait()

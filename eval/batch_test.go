@@ -216,3 +216,71 @@ func TestBatch_loadsInWorkers(t *testing.T) {
 	assert.Equal(t, 201, next)
 	assert.Equal(t, int64(200), loads.Load())
 }
+
+// TestBatch_maxBytes: the bytes of the leads read ahead and not yet
+// emitted never exceed MaxBytes, however many leads the window would
+// allow, except for a lead bigger than MaxBytes, which goes alone.
+func TestBatch_maxBytes(t *testing.T) {
+	ev := eval.New(batchPolicy(t), eval.WithNow(now), eval.WithTrace(false))
+	const maxBytes = 1000
+	sizes := []int{300, 300, 300, 300, 900, 2500, 100, 100, 100, 700, 300, 1, 1, 1}
+	var inFlight, most atomic.Int64
+	leads := func(yield func(eval.Lead) bool) {
+		for i := range 20 {
+			for j, size := range sizes {
+				facts := fmt.Sprintf(`{"n": %d}`, j+1) + strings.Repeat(" ", size)
+				if i%2 == 1 {
+					// The same through Load, with its size given.
+					l := eval.Lead{Seq: i*len(sizes) + j + 1, Size: len(facts)}
+					l.Load = func() (any, error) { return facts, nil }
+					if !yield(l) {
+						return
+					}
+					continue
+				}
+				if !yield(eval.Lead{Seq: i*len(sizes) + j + 1, Facts: []byte(facts)}) {
+					return
+				}
+			}
+		}
+	}
+	// When yield returns, the batch has admitted the lead: the count of
+	// bytes admitted and not yet emitted here never exceeds the batch's own
+	// (emit lowers it first), so a lead admitted while others are in
+	// flight must leave it within the budget.
+	var overBudget []int64
+	counted := func(yield func(eval.Lead) bool) {
+		for l := range leads {
+			n := int64(l.Size)
+			if b, ok := l.Facts.([]byte); ok {
+				n = int64(len(b))
+			}
+			if !yield(l) {
+				return
+			}
+			prev := inFlight.Load()
+			now := inFlight.Add(n)
+			if prev > 0 && now > maxBytes {
+				overBudget = append(overBudget, now)
+			}
+			for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+			}
+		}
+	}
+	next := 1
+	sizeOf := func(seq int) int64 {
+		return int64(len(fmt.Sprintf(`{"n": %d}`, (seq-1)%len(sizes)+1)) + sizes[(seq-1)%len(sizes)])
+	}
+	err := ev.Batch(context.Background(), counted, func(s *eval.Scored) error {
+		require.Equal(t, next, s.Seq)
+		require.NoError(t, s.Err)
+		next++
+		inFlight.Add(-sizeOf(s.Seq))
+		return nil
+	}, eval.BatchOptions{Workers: 3, MaxBytes: maxBytes})
+	require.NoError(t, err)
+	assert.Equal(t, 20*len(sizes)+1, next)
+	assert.Empty(t, overBudget, "bytes in flight beyond the budget")
+	assert.Greater(t, most.Load(), int64(maxBytes/2), "the budget is used, not one lead at a time")
+	t.Logf("most bytes in flight: %d (budget %d, biggest lead %d)", most.Load(), maxBytes, sizeOf(6))
+}

@@ -197,6 +197,28 @@ func TestScore_errors(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	code, _, _ = runQualify(t, "", "score", "-p", "../../examples/acme", "--format", "xml")
 	assert.Equal(t, exitUsage, code)
+	for _, w := range []string{"-1", "1025", "100000000"} {
+		code, _, errOut = runQualify(t, "", "score", "-p", "../../examples/acme", "--workers", w)
+		assert.Equal(t, exitUsage, code, w)
+		assert.Contains(t, errOut, "--workers must be between 1 and 1024", w)
+	}
+
+	// -o naming an input (by another path too) would erase it: refused,
+	// and the file is left as it was.
+	dir := t.TempDir()
+	leads := filepath.Join(dir, "leads.jsonl")
+	lead := `{"contact": {"email": "a@b.c"}}` + "\n"
+	require.NoError(t, os.WriteFile(leads, []byte(lead), 0o644))
+	for _, out := range []string{leads, filepath.Join(dir, ".", "leads.jsonl")} {
+		code, _, errOut = runQualify(t, "", "score", "-p", "../../examples/acme", "-o", out, leads)
+		assert.Equal(t, exitUsage, code)
+		assert.Contains(t, errOut, "writing the results would erase the leads before they are read")
+		b, err := os.ReadFile(leads)
+		require.NoError(t, err)
+		assert.Equal(t, lead, string(b))
+	}
+	code, _, errOut = runQualify(t, "", "score", "-p", "../../examples/acme", "--quiet", "-o", filepath.Join(dir, "out.jsonl"), leads)
+	assert.Equal(t, exitOK, code, errOut)
 }
 
 func TestReadLine_longLines(t *testing.T) {

@@ -87,6 +87,9 @@ func csvLeads(r io.Reader, pol *rules.Policy, direct bool, errp *error, warn io.
 				// The row becomes facts in a worker: on the reading
 				// goroutine it would hold the whole batch to one core.
 				row := slices.Clone(rec) // rec is reused by the next Read
+				for _, cell := range row {
+					lead.Size += len(cell)
+				}
 				lead.Load = func() (any, error) {
 					if tree != nil {
 						size := 64

@@ -66,6 +66,10 @@ func runScore(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "qualify score: -p POLICY is required\nusage: %s\n", c.usage)
 		return exitUsage
 	}
+	if cfg.workers < 0 || cfg.workers > maxScoreWorkers {
+		fmt.Fprintf(env.stderr, "qualify score: --workers must be between 1 and %d (0 for one per core), not %d\n", maxScoreWorkers, cfg.workers)
+		return exitUsage
+	}
 	if cfg.format != "" && cfg.format != "jsonl" && cfg.format != "csv" {
 		fmt.Fprintf(env.stderr, "qualify score: --format must be jsonl or csv, not %q\n", cfg.format)
 		return exitUsage
@@ -92,6 +96,10 @@ func runScore(env *cliEnv, args []string) int {
 
 	var out io.Writer = env.stdout
 	var file *os.File
+	if in := sameFile(*output, inputs); in != "" {
+		fmt.Fprintf(env.stderr, "qualify score: -o %s is the input %s: writing the results would erase the leads before they are read\n", *output, in)
+		return exitUsage
+	}
 	if *output != "" {
 		file, err = os.Create(*output)
 		if err != nil {
@@ -106,6 +114,13 @@ func runScore(env *cliEnv, args []string) int {
 	// flat, a few times the window's worth. GOGC, when set, still wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+	// Huge leads (up to 8 MiB each, eval.DefaultBatchBytes of them in
+	// flight) decode to much more: a soft limit makes the collector work
+	// harder there instead of letting GOGC grow the heap fivefold. Typical
+	// leads stay far below it. GOMEMLIMIT, when set, wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(256 << 20)
 	}
 	sum := newSummary(pol)
 	start := time.Now()
@@ -141,6 +156,29 @@ func runScore(env *cliEnv, args []string) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// maxScoreWorkers is the most --workers takes: more would only take memory.
+const maxScoreWorkers = 1024
+
+// sameFile returns the input that is the file output names, if any.
+func sameFile(output string, inputs []string) string {
+	if output == "" {
+		return ""
+	}
+	out, err := os.Stat(output)
+	if err != nil {
+		return "" // it does not exist yet
+	}
+	for _, in := range inputs {
+		if in == "-" {
+			continue
+		}
+		if info, err := os.Stat(in); err == nil && os.SameFile(out, info) {
+			return in
+		}
+	}
+	return ""
 }
 
 // scoreInput scores one input file (or standard input for "-").
