@@ -141,9 +141,12 @@ func (l *rowLimit) Read(p []byte) (int, error) {
 }
 
 // csvHeader makes the columns of a header row, warning about each that
-// names no fact of the policy.
+// names no fact of the policy, repeats an earlier column (the later cell
+// wins, when not empty) or, in a policy without facts, names an object
+// another column names a value of (a row with both keeps one).
 func csvHeader(header []string, pol *rules.Policy, warn io.Writer) []csvColumn {
 	cols := make([]csvColumn, len(header))
+	seen := map[string]int{}
 	for i, h := range header {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 		cols[i] = csvColumn{path: strings.Split(h, "."), name: h}
@@ -152,8 +155,28 @@ func csvHeader(header []string, pol *rules.Policy, warn io.Writer) []csvColumn {
 		if pol.Schema != nil {
 			cols[i].node = pol.Schema.Lookup(h)
 			if cols[i].node == nil || cols[i].node.IsObject() {
-				fmt.Fprintf(warn, "qualify score: column %q is not a fact of the policy; it is ignored\n", h)
+				fmt.Fprintf(warn, "qualify score: column %d (%q) is not a fact of the policy; it is ignored\n", i+1, h)
 				cols[i].skip = true
+				continue
+			}
+		}
+		if j, ok := seen[h]; ok {
+			fmt.Fprintf(warn, "qualify score: column %d (%q) repeats column %d; in a row with both, the later cell wins unless it is empty\n", i+1, h, j+1)
+			continue
+		}
+		seen[h] = i
+	}
+	if pol.Schema == nil {
+		for i, col := range cols {
+			h := col.name
+			if seen[h] != i {
+				continue // a repeat
+			}
+			for p := h; strings.Contains(p, "."); {
+				p = p[:strings.LastIndexByte(p, '.')]
+				if j, ok := seen[p]; ok {
+					fmt.Fprintf(warn, "qualify score: column %d (%q) is inside column %d (%q); in a row with both, one is lost\n", i+1, h, j+1, p)
+				}
 			}
 		}
 	}
@@ -204,6 +227,9 @@ func typedCell(t *rules.Type, cell string) any {
 	s := strings.TrimSpace(cell)
 	switch t.Kind {
 	case model.KindInt:
+		if !isNumber(s) {
+			break
+		}
 		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return i
 		}
@@ -211,6 +237,9 @@ func typedCell(t *rules.Type, cell string) any {
 			return f
 		}
 	case model.KindNumber:
+		if !isNumber(s) {
+			break
+		}
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
 			return f
 		}
@@ -245,11 +274,13 @@ func guessCell(cell string) any {
 	if b, err := strconv.ParseBool(s); err == nil && (s == "true" || s == "false") {
 		return b
 	}
-	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return i
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return f
+	if isNumber(s) {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return i
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f
+		}
 	}
 	if strings.HasPrefix(s, "[") || strings.HasPrefix(s, "{") {
 		if v, ok := jsonCell(s); ok {
@@ -257,6 +288,14 @@ func guessCell(cell string) any {
 		}
 	}
 	return cell
+}
+
+// isNumber reports whether a cell is a number as JSON writes it: Go's
+// other spellings (0x10, 1_000, .5, +1, Inf, NaN) are text in a CSV file,
+// as in a JSON lead.
+func isNumber(s string) bool {
+	v := jsontext.Value(s)
+	return v.Kind() == '0' && v.IsValid()
 }
 
 // jsonCell decodes a cell holding JSON, numbers kept as json.Number.
@@ -354,6 +393,9 @@ func appendCell(dst []byte, t *rules.Type, cell string) ([]byte, bool) {
 	s := strings.TrimSpace(cell)
 	switch t.Kind {
 	case model.KindInt:
+		if !isNumber(s) {
+			break
+		}
 		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return strconv.AppendInt(dst, i, 10), true
 		}
@@ -364,6 +406,9 @@ func appendCell(dst []byte, t *rules.Type, cell string) ([]byte, bool) {
 			return strconv.AppendInt(dst, int64(f), 10), true
 		}
 	case model.KindNumber:
+		if !isNumber(s) {
+			break
+		}
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
 			// The number is written as results write it (an object read
 			// whole shows it as it is written here), which must also be

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/qualifyhq/qualify/eval"
+	"github.com/qualifyhq/qualify/model"
 	"github.com/qualifyhq/qualify/rules"
 )
 
@@ -406,4 +407,69 @@ func FuzzCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCSV_header warns about the columns of a header that are no facts,
+// repeat another or, without facts, sit inside another.
+func TestCSV_header(t *testing.T) {
+	acme, err := rules.Load(filepath.Join("..", "..", "examples", "acme"))
+	require.NoError(t, err)
+	untyped, err := rules.Compile("u.qual", "policy \"u\" version \"1\"\nscore s {\n  +1 \"a\" when a == 1\n}\nclassify stage {\n  x\n}\n")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		pol    *rules.Policy
+		header []string
+		want   []string
+	}{
+		{acme, []string{"contact.email", "company", "nope", "contact.email", " contact.email "}, []string{
+			`qualify score: column 2 ("company") is not a fact of the policy; it is ignored`,
+			`qualify score: column 3 ("nope") is not a fact of the policy; it is ignored`,
+			`qualify score: column 4 ("contact.email") repeats column 1; in a row with both, the later cell wins unless it is empty`,
+			`qualify score: column 5 ("contact.email") repeats column 1; in a row with both, the later cell wins unless it is empty`,
+		}},
+		{untyped, []string{"a.b.c", "a", "a.b", "x", "a"}, []string{
+			`qualify score: column 5 ("a") repeats column 2; in a row with both, the later cell wins unless it is empty`,
+			`qualify score: column 1 ("a.b.c") is inside column 3 ("a.b"); in a row with both, one is lost`,
+			`qualify score: column 1 ("a.b.c") is inside column 2 ("a"); in a row with both, one is lost`,
+			`qualify score: column 3 ("a.b") is inside column 2 ("a"); in a row with both, one is lost`,
+		}},
+		{acme, []string{"contact.email", "company.industry"}, nil},
+	} {
+		var warn bytes.Buffer
+		csvHeader(tc.header, tc.pol, &warn)
+		var got []string
+		if warn.Len() > 0 {
+			got = strings.Split(strings.TrimSuffix(warn.String(), "\n"), "\n")
+		}
+		assert.Equal(t, tc.want, got, "%q", tc.header)
+	}
+}
+
+// TestCSV_numbers: a number cell is a number as JSON writes it; Go's
+// other spellings stay text, which an int or number fact rejects.
+func TestCSV_numbers(t *testing.T) {
+	intType, numType := &rules.Type{Kind: model.KindInt}, &rules.Type{Kind: model.KindNumber}
+	for _, tc := range []struct {
+		cell     string
+		asInt    any
+		asNumber any
+	}{
+		{"12", int64(12), 12.0},
+		{" -3 ", int64(-3), -3.0},
+		{"12.0", 12.0, 12.0},
+		{"1e2", 100.0, 100.0},
+		{"2.5", "2.5", 2.5},
+		{"1e400", "1e400", "1e400"},
+		{"+5", "+5", "+5"},
+		{".5", ".5", ".5"},
+		{"5.", "5.", "5."},
+		{"0x10", "0x10", "0x10"},
+		{"1_000", "1_000", "1_000"},
+		{"Inf", "Inf", "Inf"},
+		{"NaN", "NaN", "NaN"},
+		{"012", "012", "012"},
+	} {
+		assert.Equal(t, tc.asInt, typedCell(intType, tc.cell), "%q as int", tc.cell)
+		assert.Equal(t, tc.asNumber, typedCell(numType, tc.cell), "%q as number", tc.cell)
+	}
 }
