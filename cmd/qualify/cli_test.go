@@ -187,6 +187,16 @@ func TestScore_csvAndFiles(t *testing.T) {
 	assert.Equal(t, csvPath, lines[0]["file"])
 	assert.Equal(t, jsonl, lines[3]["file"])
 	assert.Equal(t, 1.0, lines[3]["line"])
+
+	// An input that cannot be read is an error, and the others are scored.
+	missing := filepath.Join(dir, "missing.jsonl")
+	code, out, errOut = runQualify(t, "", "score", "-p", "../../examples/acme", "--quiet", jsonl, missing, csvPath)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "missing.jsonl")
+	lines = scoreLines(t, out)
+	require.Len(t, lines, 4)
+	assert.Equal(t, jsonl, lines[0]["file"])
+	assert.Equal(t, csvPath, lines[3]["file"])
 }
 
 func TestScore_errors(t *testing.T) {

@@ -147,6 +147,18 @@ func (l *rowLimit) Read(p []byte) (int, error) {
 func csvHeader(header []string, pol *rules.Policy, warn io.Writer) []csvColumn {
 	cols := make([]csvColumn, len(header))
 	seen := map[string]int{}
+	// A header of thousands of columns gets a few warnings, then a count.
+	warned := 0
+	warnf := func(format string, args ...any) {
+		if warned++; warned <= maxHeaderWarnings {
+			fmt.Fprintf(warn, format, args...)
+		}
+	}
+	defer func() {
+		if more := warned - maxHeaderWarnings; more > 0 {
+			fmt.Fprintf(warn, "qualify score: and %d more warnings about columns\n", more)
+		}
+	}()
 	for i, h := range header {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 		cols[i] = csvColumn{path: strings.Split(h, "."), name: h}
@@ -155,13 +167,13 @@ func csvHeader(header []string, pol *rules.Policy, warn io.Writer) []csvColumn {
 		if pol.Schema != nil {
 			cols[i].node = pol.Schema.Lookup(h)
 			if cols[i].node == nil || cols[i].node.IsObject() {
-				fmt.Fprintf(warn, "qualify score: column %d (%q) is not a fact of the policy; it is ignored\n", i+1, h)
+				warnf("qualify score: column %d (%q) is not a fact of the policy; it is ignored\n", i+1, h)
 				cols[i].skip = true
 				continue
 			}
 		}
 		if j, ok := seen[h]; ok {
-			fmt.Fprintf(warn, "qualify score: column %d (%q) repeats column %d; in a row with both, the later cell wins unless it is empty\n", i+1, h, j+1)
+			warnf("qualify score: column %d (%q) repeats column %d; in a row with both, the later cell wins unless it is empty\n", i+1, h, j+1)
 			continue
 		}
 		seen[h] = i
@@ -175,13 +187,16 @@ func csvHeader(header []string, pol *rules.Policy, warn io.Writer) []csvColumn {
 			for p := h; strings.Contains(p, "."); {
 				p = p[:strings.LastIndexByte(p, '.')]
 				if j, ok := seen[p]; ok {
-					fmt.Fprintf(warn, "qualify score: column %d (%q) is inside column %d (%q); in a row with both, one is lost\n", i+1, h, j+1, p)
+					warnf("qualify score: column %d (%q) is inside column %d (%q); in a row with both, one is lost\n", i+1, h, j+1, p)
 				}
 			}
 		}
 	}
 	return cols
 }
+
+// maxHeaderWarnings is how many warnings a header gets before a count.
+const maxHeaderWarnings = 20
 
 // csvColumn is a column of a CSV file: the fact path its header names.
 type csvColumn struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"path/filepath"
@@ -434,6 +435,13 @@ func TestCSV_header(t *testing.T) {
 			`qualify score: column 3 ("a.b") is inside column 2 ("a"); in a row with both, one is lost`,
 		}},
 		{acme, []string{"contact.email", "company.industry"}, nil},
+		{acme, append([]string{"contact.email"}, strings.Split(strings.Repeat("x,", 999)+"x", ",")...), append(
+			func() (w []string) {
+				for i := range 20 {
+					w = append(w, fmt.Sprintf(`qualify score: column %d ("x") is not a fact of the policy; it is ignored`, i+2))
+				}
+				return w
+			}(), "qualify score: and 980 more warnings about columns")},
 	} {
 		var warn bytes.Buffer
 		csvHeader(tc.header, tc.pol, &warn)

@@ -133,7 +133,9 @@ func runScore(env *cliEnv, args []string) int {
 		if err := scoreInput(env, ev, in, name, w, sum, cfg); err != nil {
 			fmt.Fprintf(env.stderr, "qualify score: %v\n", err)
 			failed = true
-			break
+			if errors.As(err, new(*writeError)) {
+				break // the output is broken: no use reading on
+			}
 		}
 	}
 	if err := w.Flush(); err != nil && !failed {
@@ -157,6 +159,13 @@ func runScore(env *cliEnv, args []string) int {
 	}
 	return exitOK
 }
+
+// writeError is a failure to write the results, which ends the command;
+// a file that cannot be read ends only its own part.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return "writing the results: " + e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
 
 // maxScoreWorkers is the most --workers takes: more would only take memory.
 const maxScoreWorkers = 1024
@@ -254,7 +263,7 @@ func scoreInput(env *cliEnv, ev *eval.Evaluator, path, name string, w *bufio.Wri
 		return err
 	}, opts)
 	if err != nil {
-		return fmt.Errorf("writing the results: %w", err)
+		return &writeError{err}
 	}
 	if readErr != nil {
 		return fmt.Errorf("reading %s: %w", path, readErr)
