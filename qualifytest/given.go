@@ -38,12 +38,28 @@ func (c *compiler) givenFile(src *parser.Source, f *File, s *parser.String) *giv
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(filepath.Dir(f.Path), name)
 	}
+	// Only a regular file (or a link to one) is read, and never more than
+	// a lead can be: a named pipe would block for ever, and a device such
+	// as /dev/zero states no size and never ends.
 	info, err := os.Stat(path)
+	if err == nil && !info.Mode().IsRegular() {
+		c.diag(src, CodeGivenFile, s.Range(), "given file %s is not a regular file; a lead is a JSON file", name)
+		return nil
+	}
 	if err == nil && info.Size() > eval.MaxFactsSize {
 		c.diag(src, CodeGivenFile, s.Range(), "given file %s is %d bytes; a lead is at most %d", name, info.Size(), eval.MaxFactsSize)
 		return nil
 	}
-	data, err := os.ReadFile(path)
+	var data []byte
+	fh, err := os.Open(path)
+	if err == nil {
+		data, err = io.ReadAll(io.LimitReader(fh, eval.MaxFactsSize+1))
+		fh.Close()
+	}
+	if err == nil && len(data) > eval.MaxFactsSize {
+		c.diag(src, CodeGivenFile, s.Range(), "given file %s is larger than %d MiB; a lead is at most %d bytes", name, eval.MaxFactsSize>>20, eval.MaxFactsSize)
+		return nil
+	}
 	if err != nil {
 		msg := err.Error()
 		var pe *os.PathError

@@ -3,7 +3,9 @@ package rules
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -62,12 +64,26 @@ func PolicyFiles(dir string) ([]string, error) {
 		return nil, fileError(dir, err)
 	}
 	var paths []string
+	var diags []*parser.Diagnostic
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || !strings.HasSuffix(name, ".qual") || isTestFile(name) {
 			continue
 		}
-		paths = append(paths, filepath.Join(dir, name))
+		path := filepath.Join(dir, name)
+		if !e.Type().IsRegular() {
+			// A named pipe would block the read for ever, a device
+			// never end: only a regular file, or a link to one, is a
+			// policy file.
+			if d := regularFileDiag(path); d != nil {
+				diags = append(diags, d)
+				continue
+			}
+		}
+		paths = append(paths, path)
+	}
+	if len(diags) > 0 {
+		return nil, parser.Gather(diags)
 	}
 	if len(paths) == 0 {
 		d := &parser.Diagnostic{
@@ -96,10 +112,22 @@ func hasPolicyBelow(dir string) bool {
 	return found
 }
 
-// ReadFiles reads the files at paths, refusing any over parser.MaxFileSize.
-// The error lists every file that could not be read.
+// ReadFiles reads the files at paths, refusing any over parser.MaxFileSize
+// and any that is not a regular file or a link to one (test files are
+// listed from directories, where a named pipe would block the read for
+// ever). The error lists every file that could not be read.
 func ReadFiles(paths []string) ([]SourceFile, error) {
-	files, diags := readFiles(paths)
+	var regular []string
+	var diags []*parser.Diagnostic
+	for _, p := range paths {
+		if d := regularFileDiag(p); d != nil {
+			diags = append(diags, d)
+			continue
+		}
+		regular = append(regular, p)
+	}
+	files, more := readFiles(regular)
+	diags = append(diags, more...)
 	if len(diags) > 0 {
 		return nil, parser.Gather(diags)
 	}
@@ -112,21 +140,88 @@ func readFiles(paths []string) ([]SourceFile, []*parser.Diagnostic) {
 	var files []SourceFile
 	var diags []*parser.Diagnostic
 	for _, p := range paths {
-		info, err := os.Stat(p)
-		if err == nil && info.Size() > parser.MaxFileSize {
-			diags = append(diags, &parser.Diagnostic{Code: parser.CodeFileTooLarge, Severity: parser.Error,
-				Message: fmt.Sprintf("file is %d bytes; the limit is %d", info.Size(), parser.MaxFileSize),
-				Range:   parser.Range{Start: parser.Pos{File: p, Line: 1, Column: 1}}})
-			continue
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			diags = append(diags, fileDiag(p, err))
+		b, d := readSource(p)
+		if d != nil {
+			diags = append(diags, d)
 			continue
 		}
 		files = append(files, SourceFile{Name: p, Text: string(b)})
 	}
 	return files, diags
+}
+
+// readSource reads the file at path, never more than parser.MaxFileSize+1
+// bytes of it: the size a regular file states is checked first, and the
+// read is bounded for the files whose size is not known beforehand (a
+// device such as /dev/zero states 0) or that grow while they are read.
+func readSource(path string) ([]byte, *parser.Diagnostic) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileDiag(path, err)
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > parser.MaxFileSize {
+		return nil, tooLargeDiag(path, fmt.Sprintf("file is %d bytes; the limit is %d", info.Size(), parser.MaxFileSize))
+	}
+	b, err := readAtMost(f, parser.MaxFileSize)
+	if err == errTooLarge {
+		return nil, tooLargeDiag(path, fmt.Sprintf("file is larger than %d MiB; the limit is %d bytes", parser.MaxFileSize>>20, parser.MaxFileSize))
+	}
+	if err != nil {
+		return nil, fileDiag(path, err)
+	}
+	return b, nil
+}
+
+// errTooLarge is the error of readAtMost for input over its limit.
+var errTooLarge = errors.New("input over the size limit")
+
+// readAtMost reads r to its end, but never more than max+1 bytes: beyond
+// max bytes it stops and returns errTooLarge.
+func readAtMost(r io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, errTooLarge
+	}
+	return b, nil
+}
+
+func tooLargeDiag(path, msg string) *parser.Diagnostic {
+	return &parser.Diagnostic{Code: parser.CodeFileTooLarge, Severity: parser.Error, Message: msg,
+		Range: parser.Range{Start: parser.Pos{File: path, Line: 1, Column: 1}}}
+}
+
+// regularFileDiag reports the file at path, a symbolic link followed,
+// when it is not a regular file, and nil when it is one.
+func regularFileDiag(path string) *parser.Diagnostic {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fileDiag(path, err)
+	}
+	if info.Mode().IsRegular() {
+		return nil
+	}
+	return fileDiag(path, fmt.Errorf("it is %s, not a regular file", fileKind(info.Mode())))
+}
+
+// fileKind names the type of a file that is not a regular file.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "an irregular file"
 }
 
 func fileDiag(path string, err error) *parser.Diagnostic {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/qualifyhq/qualify/eval"
 	"github.com/qualifyhq/qualify/rules"
@@ -58,11 +56,13 @@ func runEval(env *cliEnv, args []string) int {
 	}
 	var input []byte
 	name := "standard input"
+	// The lead is read whatever the file is (standard input, a pipe, a
+	// device), but never more than eval.MaxFactsSize of it.
 	if len(rest) == 0 || rest[0] == "-" {
-		input, err = io.ReadAll(io.LimitReader(env.stdin, eval.MaxFactsSize+1))
+		input, err = readLimited(env.stdin, eval.MaxFactsSize, name)
 	} else {
 		name = rest[0]
-		input, err = os.ReadFile(rest[0])
+		input, err = readFileLimited(rest[0], eval.MaxFactsSize)
 	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "qualify eval: %v\n", err)

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/qualifyhq/qualify/format"
+	"github.com/qualifyhq/qualify/parser"
 )
 
 func init() {
@@ -61,12 +61,12 @@ func runFmt(env *cliEnv, args []string) int {
 			fmt.Fprintf(env.stderr, "qualify fmt: cannot use -w with standard input\nusage: %s\n", c.usage)
 			return exitUsage
 		}
-		src, err := io.ReadAll(env.stdin)
+		src, err := readLimited(env.stdin, parser.MaxFileSize, "<standard input>")
 		if err != nil {
-			report(fmt.Errorf("qualify fmt: reading standard input: %w", err))
+			report(fmt.Errorf("qualify fmt: %w", err))
 			return code
 		}
-		if err := fmtOne(env, f, "<standard input>", src, nil); err != nil {
+		if err := fmtOne(env, f, "<standard input>", src); err != nil {
 			report(err)
 		}
 		return code
@@ -92,17 +92,23 @@ func runFmt(env *cliEnv, args []string) int {
 			case path != root && !strings.HasSuffix(d.Name(), ".qual"):
 				return nil // a file given by name is always formatted
 			}
-			info, err := d.Info()
+			if path != root && !d.Type().IsRegular() {
+				// Found while walking, a .qual that is not a regular
+				// file (a named pipe would block the read for ever) is
+				// reported; a symbolic link to a regular file is read.
+				if err := notRegular(path); err != nil {
+					report(fmt.Errorf("qualify fmt: %w", err))
+					return nil
+				}
+			}
+			// A file given by name is read whatever it is (a pipe
+			// too), but never more than a policy file can hold.
+			src, err := readFileLimited(path, parser.MaxFileSize)
 			if err != nil {
 				report(fmt.Errorf("qualify fmt: %w", err))
 				return nil
 			}
-			src, err := os.ReadFile(path)
-			if err != nil {
-				report(fmt.Errorf("qualify fmt: %w", err))
-				return nil
-			}
-			if err := fmtOne(env, f, path, src, info); err != nil {
+			if err := fmtOne(env, f, path, src); err != nil {
 				report(err)
 			}
 			return nil
@@ -114,9 +120,9 @@ func runFmt(env *cliEnv, args []string) int {
 	return code
 }
 
-// fmtOne formats one file and does what the flags ask; info is nil for
-// standard input.
-func fmtOne(env *cliEnv, f fmtFlags, name string, src []byte, info fs.FileInfo) error {
+// fmtOne formats one file and does what the flags ask; -w is never given
+// with standard input.
+func fmtOne(env *cliEnv, f fmtFlags, name string, src []byte) error {
 	res, err := format.Source(name, src)
 	if err != nil {
 		return err
@@ -127,7 +133,7 @@ func fmtOne(env *cliEnv, f fmtFlags, name string, src []byte, info fs.FileInfo) 
 			fmt.Fprintln(env.stdout, name)
 		}
 		if f.write {
-			if err := writeFileAtomic(name, res, info.Mode().Perm()); err != nil {
+			if err := writeFileAtomic(name, res); err != nil {
 				return fmt.Errorf("qualify fmt: %w", err)
 			}
 		}
@@ -145,11 +151,22 @@ func fmtOne(env *cliEnv, f fmtFlags, name string, src []byte, info fs.FileInfo) 
 // writeFileAtomic replaces the file at path with data: it writes a
 // temporary file beside it and renames it over the original, so that the
 // file is either the old one or the new one, never half written. A symbolic
-// link is followed and its target replaced.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	if target, err := filepath.EvalSymlinks(path); err == nil {
-		path = target
+// link is followed: its target is replaced, keeping its permissions, and
+// the link is left as it is. Only a regular file is replaced.
+func writeFileAtomic(path string, data []byte) error {
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
 	}
+	info, err := os.Stat(target)
+	if err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file (%s); not written", path, fileKind(info.Mode()))
+	}
+	perm := info.Mode().Perm()
+	path = target
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

@@ -184,3 +184,61 @@ func TestFmt_help(t *testing.T) {
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "-w")
 }
+
+// TestFmt_writeThroughSymlink checks that -w on a symbolic link rewrites
+// the file it points to with that file's mode, and leaves the link a link
+// to the same file: given by name, and found while walking a directory.
+func TestFmt_writeThroughSymlink(t *testing.T) {
+	for _, viaDir := range []bool{false, true} {
+		name := "file argument"
+		if viaDir {
+			name = "directory walk"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			target := filepath.Join(dir, "real", "target.txt")
+			writeFile(t, target, unformatted)
+			require.NoError(t, os.Chmod(target, 0o600))
+			link := filepath.Join(dir, "policy", "p.qual")
+			require.NoError(t, os.MkdirAll(filepath.Dir(link), 0o755))
+			if err := os.Symlink(filepath.Join("..", "real", "target.txt"), link); err != nil {
+				t.Skipf("no symbolic links here: %v", err)
+			}
+			arg := link
+			if viaDir {
+				arg = filepath.Dir(link)
+			}
+
+			code, out, errOut := runQualify(t, "", "fmt", "-w", "-l", arg)
+			assert.Equal(t, exitOK, code, errOut)
+			assert.Equal(t, link+"\n", out)
+
+			assert.Equal(t, formatted, readFile(t, target), "the target is formatted")
+			info, err := os.Stat(target)
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the target keeps its mode")
+			linfo, err := os.Lstat(link)
+			require.NoError(t, err)
+			assert.Equal(t, os.ModeSymlink, linfo.Mode().Type(), "the link is still a link")
+			dest, err := os.Readlink(link)
+			require.NoError(t, err)
+			assert.Equal(t, filepath.Join("..", "real", "target.txt"), dest, "the link points where it did")
+			for _, d := range []string{filepath.Dir(link), filepath.Dir(target)} {
+				entries, err := os.ReadDir(d)
+				require.NoError(t, err)
+				assert.Len(t, entries, 1, "-w leaves no temporary file in %s", d)
+			}
+		})
+	}
+}
+
+// TestFmt_writeRefusesNonRegular checks that -w does not replace a file
+// that is not a regular one.
+func TestFmt_writeRefusesNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	require.Error(t, writeFileAtomic(dir, []byte("x")))
+	err := writeFileAtomic(filepath.Join(dir, "missing.qual"), []byte("x"))
+	require.Error(t, err)
+	_, statErr := os.Stat(filepath.Join(dir, "missing.qual"))
+	assert.True(t, os.IsNotExist(statErr), "a missing file is not created")
+}
