@@ -46,6 +46,8 @@ const (
 	CodeFactShape parser.Code = "E233"
 	// CodeMisplaced is a statement in the wrong kind of file.
 	CodeMisplaced parser.Code = "E234"
+	// CodeFactTooDeep is a fact path of more than MaxFactDepth names.
+	CodeFactTooDeep parser.Code = "E235"
 	// CodeFallbackNotLast is a ladder step without a condition that is not last.
 	CodeFallbackNotLast parser.Code = "E240"
 	// CodeNoStage is a policy without classify stage.

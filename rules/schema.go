@@ -114,6 +114,10 @@ func (n *FactNode) Child(name string) *FactNode {
 	return nil
 }
 
+// MaxFactDepth is the most names a fact path may have (company.hq.city has
+// three): deeper paths are an error (E235).
+const MaxFactDepth = 32
+
 // Schema is the compiled facts block: the tree of declared fact paths.
 type Schema struct {
 	// Root is the top object; its children are the fact roots.
@@ -149,11 +153,17 @@ func (c *compiler) declareFact(s *Schema, src *parser.Source, d *parser.FactDecl
 		// conditions reading it do not also call it unknown.
 		typ = &Type{Kind: model.KindMissing}
 	}
+	if n := strings.Count(d.Path.Text, ".") + 1; n > MaxFactDepth {
+		c.diag(src, CodeFactTooDeep, d.Path.Range(), "fact path has %d names; the limit is %d", n, MaxFactDepth)
+		return
+	}
 	segs := strings.Split(d.Path.Text, ".")
 	node := s.Root
+	end := -1 // where the path up to segs[i] ends in d.Path.Text
 	for i, seg := range segs {
-		path := strings.Join(segs[:i+1], ".")
-		child := node.Child(seg)
+		end += len(seg) + 1
+		path := d.Path.Text[:end]
+		child := s.byPath[path]
 		last := i == len(segs)-1
 		if child == nil {
 			child = &FactNode{Name: seg, Path: path, Parent: node, Index: len(s.Nodes), Pos: parser.ToPos(d.Pos)}
