@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/types"
 
 	"github.com/qualifyhq/qualify/parser"
@@ -253,8 +254,14 @@ type compiler struct {
 	units  []*unit
 	schema *Schema
 	// env is the type environment conditions are checked against; it
-	// grows as lets are compiled.
-	env types.Map
+	// grows as lets are compiled. It changes only through setEnv, which
+	// counts its versions, so that the expr configuration made from it
+	// (envCfg, of version cfgVersion) is made once per version, not once
+	// per condition: making one walks the whole environment.
+	env        types.Map
+	envVersion int
+	envCfg     *conf.Config
+	cfgVersion int
 	// names maps every global identifier to its declaration.
 	names map[string]*decl
 	// factReads collects the facts conditions read, by name.
@@ -408,15 +415,16 @@ func (c *compiler) declare() {
 	if c.schema != nil {
 		for _, root := range c.schema.Root.Children {
 			c.declareName(nil, root.Name, declFact, root.Index, root.Pos, parser.Range{})
-			c.env[root.Name] = root.exprType()
+			// The root's type, nested objects and all, is worked out once.
+			c.setEnv(root.Name, natureType{root.exprType().Nature()})
 		}
 		for _, n := range c.schema.Nodes {
 			c.pol.Names[n.Path] = n.Pos
 		}
 	} else {
-		c.env[types.Extra] = types.Any
+		c.setEnv(types.Extra, types.Any)
 	}
-	c.env["now"] = types.TypeOf(timeZero)
+	c.setEnv("now", types.TypeOf(timeZero))
 
 	scoreType := types.Map{"total": types.Float64}
 	var stage bool
@@ -451,7 +459,7 @@ func (c *compiler) declare() {
 			}
 		}
 	})
-	c.env["score"] = scoreType
+	c.setEnv("score", scoreType)
 	if !stage && len(c.units) > 0 {
 		u, at := c.units[0], parser.Range{}
 		if policyAt != nil {
@@ -592,7 +600,7 @@ func (c *compiler) declareFramework(u *unit, s *parser.FrameworkStmt) {
 	if len(s.Criteria) == 0 {
 		c.diag(u.src, CodeEmptyBlock, s.Name.Range(), "framework %s has no criteria", f.Name)
 	}
-	c.env[f.Name] = fwType
+	c.setEnv(f.Name, fwType)
 	c.pol.Frameworks = append(c.pol.Frameworks, f)
 	c.frameworks = append(c.frameworks, pending)
 }
@@ -697,7 +705,7 @@ func (c *compiler) declareLadder(u *unit, s *parser.ClassifyStmt) bool {
 	if len(s.Steps) == 0 {
 		c.diag(u.src, CodeEmptyBlock, s.Name.Range(), "ladder %s has no steps", l.Name)
 	}
-	c.env[l.Name] = types.String
+	c.setEnv(l.Name, types.String)
 	c.pol.Ladders = append(c.pol.Ladders, l)
 	c.ladders = append(c.ladders, pending)
 	return true

@@ -87,9 +87,9 @@ func (c *compiler) compileConditions() {
 		cond := c.compileExpr(p.u, p.s.Value, scope{phase: phaseLet, index: p.let.Index}, wantValue, "")
 		p.let.Value = cond
 		if cond != nil {
-			c.env[p.let.Name] = natureType{cond.nature}
+			c.setEnv(p.let.Name, natureType{cond.nature})
 		} else {
-			c.env[p.let.Name] = types.Any
+			c.setEnv(p.let.Name, types.Any)
 		}
 	}
 	for _, p := range c.frameworks {
@@ -130,7 +130,7 @@ func (c *compiler) compileQualified(u *unit, e *parser.Expr, fw *Framework) *Con
 	for _, cr := range fw.Criteria {
 		env[cr.Name] = types.String
 	}
-	return c.compileExprIn(u, e, scope{phase: phaseQualified, index: fw.Index, fw: fw}, wantBool, "", env)
+	return c.compileExprIn(u, e, scope{phase: phaseQualified, index: fw.Index, fw: fw}, wantBool, "", newConfig(env))
 }
 
 func (c *compiler) compileRule(u *unit, pr *parser.Rule, r *Rule, sc scope) {
@@ -150,13 +150,13 @@ func (c *compiler) compileRule(u *unit, pr *parser.Rule, r *Rule, sc scope) {
 		}
 		return
 	}
-	var env types.Map
-	r.Each, env = c.compileEach(u, pr, sc)
+	var cfg *conf.Config
+	r.Each, cfg = c.compileEach(u, pr, sc)
 	if pr.Points.Expr != nil && r.Each != nil {
 		// The points of an each rule are computed per matching element,
 		// which they can read as # or .field.
 		sc.each = true
-		r.PointsExpr = c.compileExprIn(u, pr.Points.Expr, sc, wantNumberList, pointsPrefix, env)
+		r.PointsExpr = c.compileExprIn(u, pr.Points.Expr, sc, wantNumberList, pointsPrefix, cfg)
 	}
 }
 
@@ -168,7 +168,7 @@ const pointsPrefix = "map(__each__, "
 // the predicate of a filter over the list.
 const eachPrefix = "filter(__each__, "
 
-func (c *compiler) compileEach(u *unit, pr *parser.Rule, sc scope) (*Each, types.Map) {
+func (c *compiler) compileEach(u *unit, pr *parser.Rule, sc scope) (*Each, *conf.Config) {
 	each := &Each{}
 	listRef, elem, ok := c.eachList(u, pr.Each)
 	if !ok {
@@ -215,13 +215,13 @@ func (c *compiler) compileEach(u *unit, pr *parser.Rule, sc scope) (*Each, types
 	if elem != nil {
 		elemType = types.Array(elem.exprType())
 	}
-	env := c.envWith("__each__", elemType)
+	cfg := newConfig(c.envWith("__each__", elemType))
 	sc.each = true
-	each.Where = c.compileExprIn(u, pr.Where, sc, wantList, eachPrefix, env)
+	each.Where = c.compileExprIn(u, pr.Where, sc, wantList, eachPrefix, cfg)
 	if each.Where == nil {
-		return nil, env
+		return nil, cfg
 	}
-	return each, env
+	return each, cfg
 }
 
 // eachList resolves the list of an each rule.
@@ -274,11 +274,34 @@ func (c *compiler) envWith(name string, t types.Type) types.Map {
 }
 
 func (c *compiler) compileExpr(u *unit, e *parser.Expr, sc scope, w want, prefix string) *Cond {
-	return c.compileExprIn(u, e, sc, w, prefix, c.env)
+	return c.compileExprIn(u, e, sc, w, prefix, c.config())
 }
 
-// compileExprIn parses, resolves, checks and compiles one expression.
-func (c *compiler) compileExprIn(u *unit, e *parser.Expr, sc scope, w want, prefix string, env types.Map) *Cond {
+// setEnv adds or changes a name of the type environment. A configuration
+// made from the environment as it was is brought up to date in place (its
+// Fields are its own, and the conditions checked with it are done), so
+// that lets, which each add a name, do not each walk the whole
+// environment again.
+func (c *compiler) setEnv(name string, t types.Type) {
+	c.env[name] = t
+	c.envVersion++
+	if c.envCfg != nil && c.cfgVersion == c.envVersion-1 && name != types.Extra && c.envCfg.Env.TypeData != nil && c.envCfg.Env.Fields != nil {
+		c.envCfg.Env.Fields[name] = t.Nature()
+		c.cfgVersion = c.envVersion
+	}
+}
+
+// config returns the expr configuration of the environment as it is now.
+func (c *compiler) config() *conf.Config {
+	if c.envCfg == nil || c.cfgVersion != c.envVersion {
+		c.envCfg, c.cfgVersion = newConfig(c.env), c.envVersion
+	}
+	return c.envCfg
+}
+
+// compileExprIn parses, resolves, checks and compiles one expression
+// against the environment of cfg.
+func (c *compiler) compileExprIn(u *unit, e *parser.Expr, sc scope, w want, prefix string, cfg *conf.Config) *Cond {
 	cond := &Cond{Text: strings.TrimSpace(e.Text), expr: e, prefix: utf8.RuneCountInString(prefix),
 		At: posString(u.rel, parser.ToPos(e.Pos)), want: w}
 	source := e.Text
@@ -286,7 +309,6 @@ func (c *compiler) compileExprIn(u *unit, e *parser.Expr, sc scope, w want, pref
 		source = prefix + e.Text + ")"
 	}
 	cond.source = source
-	cfg := newConfig(env)
 	tree, err := exprparser.ParseWithConfig(source, cfg)
 	if err != nil {
 		c.exprError(u, cond, parser.CodeSyntax, err, "")
