@@ -382,8 +382,11 @@ func alignKeys(lines []xline, lineToks [][]xtok) {
 	flush()
 }
 
-func displayWidth(s string) int {
-	col := 0
+// displayWidth returns the width of s in columns, tabs expanded.
+func displayWidth(s string) int { return advance(0, s) }
+
+// advance returns the column after s written from column col.
+func advance(col int, s string) int {
 	for _, r := range s {
 		if r == '\t' {
 			col += TabWidth - col%TabWidth

@@ -29,6 +29,9 @@ type printer struct {
 	// rowFirst is the first token of the row being built.
 	rowFirst int
 	out      []string
+	// colOffset and colWidth remember the last column measured, so that
+	// measuring along a long line does not start again at its beginning.
+	colOffset, colWidth int
 }
 
 // layoutError is raised when the tokens do not follow the AST; Source
@@ -128,7 +131,7 @@ func (p *printer) takeExpr(e *parser.Expr) frag {
 	for _, j := range p.inner[idx] {
 		c := p.coms[j]
 		lcs = append(lcs, lineComment{
-			line: strings.Count(p.text[t.Start.Offset:c.Start.Offset], "\n"),
+			line: c.Start.Line - t.Start.Line,
 			text: c.Text, own: c.Own, column: p.column(c.Start.Offset),
 		})
 	}
@@ -151,14 +154,18 @@ func (p *printer) takeNumber(n *parser.Number) []frag {
 
 // column is the display column of offset in its line.
 func (p *printer) column(offset int) int {
-	start := strings.LastIndexByte(p.text[:offset], '\n') + 1
-	return displayWidth(p.text[start:offset])
+	start := p.f.Source.LineStart(offset)
+	if p.colOffset < start || p.colOffset > offset {
+		p.colOffset, p.colWidth = start, 0
+	}
+	p.colWidth = advance(p.colWidth, p.text[p.colOffset:offset])
+	p.colOffset = offset
+	return p.colWidth
 }
 
 // lineIndent is the indentation of the line holding offset.
 func (p *printer) lineIndent(offset int) int {
-	start := strings.LastIndexByte(p.text[:offset], '\n') + 1
-	line := p.text[start:]
+	line := p.text[p.f.Source.LineStart(offset):]
 	return displayWidth(line[:len(line)-len(strings.TrimLeft(line, " \t"))])
 }
 

@@ -48,7 +48,7 @@ type Note struct {
 func NoteAt(src *Source, pos Pos, message string) Note {
 	n := Note{Message: message, Pos: pos}
 	if src != nil && pos.Line > 0 {
-		n.Line = cleanLine(src.Line(pos.Line))
+		n.Line = src.printableLine(pos.Line)
 	}
 	return n
 }
@@ -71,7 +71,7 @@ type Diagnostic struct {
 func NewDiagnostic(src *Source, code Code, rng Range, format string, args ...any) *Diagnostic {
 	d := &Diagnostic{Code: code, Severity: Error, Message: fmt.Sprintf(format, args...), Range: rng}
 	if src != nil {
-		d.Line = cleanLine(src.Line(rng.Start.Line))
+		d.Line = src.printableLine(rng.Start.Line)
 	}
 	return d
 }
@@ -118,8 +118,11 @@ func writeSnippet(b *strings.Builder, line string, rng Range) {
 // window cuts a long line to maxLineWidth characters around the range,
 // marking the cuts with "...", and shifts the range to match.
 func window(line string, rng Range) (string, Range) {
-	runes := []rune(line)
-	if len(runes) <= maxLineWidth {
+	if len(line) <= maxLineWidth {
+		return line, rng // no more characters than bytes
+	}
+	n := utf8.RuneCountInString(line)
+	if n <= maxLineWidth {
 		return line, rng
 	}
 	start := rng.Start.Column - 1 - maxLineWidth/3
@@ -127,17 +130,17 @@ func window(line string, rng Range) (string, Range) {
 		start = 0
 	}
 	end := start + maxLineWidth
-	if end > len(runes) {
-		end = len(runes)
+	if end > n {
+		end = n
 		start = end - maxLineWidth
 	}
-	out := string(runes[start:end])
+	out := runeSlice(line, start, end)
 	shift := start
 	if start > 0 {
 		out = "..." + out
 		shift -= 3
 	}
-	if end < len(runes) {
+	if end < n {
 		out += "..."
 	}
 	rng.Start.Column -= shift
@@ -145,6 +148,25 @@ func window(line string, rng Range) (string, Range) {
 		rng.End.Column -= shift
 	}
 	return out, rng
+}
+
+// runeSlice returns the characters [from, to) of s, as string([]rune(s)[from:to])
+// does, without converting the whole of a long line.
+func runeSlice(s string, from, to int) string {
+	if !utf8.ValidString(s) {
+		return string([]rune(s)[from:to])
+	}
+	i, bfrom := 0, len(s)
+	for k := range s {
+		if i == from {
+			bfrom = k
+		}
+		if i == to {
+			return s[bfrom:k]
+		}
+		i++
+	}
+	return s[bfrom:]
 }
 
 // caret draws the marker line under the span of rng on line: the prefix keeps

@@ -2,8 +2,10 @@ package parser
 
 import (
 	"io"
+	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -56,7 +58,7 @@ type Comment struct {
 // Scan splits src into tokens and comments. It is used by the parser and by
 // the formatter, which needs the comments.
 func Scan(src *Source) ([]Token, []Comment, error) {
-	s := &scanner{src: src, text: src.Text}
+	s := &scanner{src: src, text: src.Text, blankLine: -1}
 	for {
 		tok, err := s.next()
 		if err != nil {
@@ -79,6 +81,10 @@ type scanner struct {
 	pendingExpr bool
 	// pendingPoints is set after a sign that may start a points expression.
 	pendingPoints bool
+	// blankLine and blankEnd remember, for the line starting at blankLine,
+	// the offset of its first character that is not a blank (see
+	// blankBefore); blankLine is -1 until a line is looked at.
+	blankLine, blankEnd int
 }
 
 func (s *scanner) errAt(from, to int, code Code, format string, args ...any) error {
@@ -121,8 +127,7 @@ func (s *scanner) comment() {
 	for s.off < len(s.text) && s.text[s.off] != '\n' {
 		s.off++
 	}
-	lineStart := strings.LastIndexByte(s.text[:from], '\n') + 1
-	own := strings.TrimSpace(s.text[lineStart:from]) == ""
+	own := s.blankBefore(from)
 	s.comments = append(s.comments, Comment{Text: strings.TrimRight(s.text[from:s.off], " \t\r"), Range: s.src.RangeAt(from, s.off), Own: own})
 }
 
@@ -295,6 +300,7 @@ var stopWords = map[string]bool{"limit": true, "halflife": true, "because": true
 func (s *scanner) scanExpr() (Token, error) {
 	s.skipSpace(false)
 	from := s.off
+	comments := len(s.comments)
 	end, err := s.exprBody(0)
 	if err != nil {
 		return Token{}, err
@@ -306,7 +312,7 @@ func (s *scanner) scanExpr() (Token, error) {
 		}
 		return Token{}, s.errAt(from, from, CodeSyntax, "expected %s", what)
 	}
-	return s.exprToken(TokExpr, from, end), nil
+	return s.exprToken(TokExpr, from, end, comments), nil
 }
 
 // scanPointsExpr reads the parenthesised expression of +(EXPR) points; the
@@ -314,6 +320,7 @@ func (s *scanner) scanExpr() (Token, error) {
 func (s *scanner) scanPointsExpr() (Token, error) {
 	open := s.off
 	s.off++
+	comments := len(s.comments)
 	end, err := s.exprBody(1)
 	if err != nil {
 		return Token{}, err
@@ -323,31 +330,58 @@ func (s *scanner) scanPointsExpr() (Token, error) {
 	if strings.TrimSpace(inner) == "" {
 		return Token{}, s.errAt(open, end, CodeSyntax, "expected an expression inside the parentheses of the points")
 	}
-	return s.exprToken(TokPointsExpr, open+1, open+1+len(inner)), nil
+	return s.exprToken(TokPointsExpr, open+1, open+1+len(inner), comments), nil
 }
 
 // exprToken builds an expression token for src[from:to], blanking comments.
-func (s *scanner) exprToken(kind TokenKind, from, to int) Token {
+// The comments inside it are among s.comments[first:], those read while
+// scanning it (in order of offset); no comment read before starts inside
+// it.
+func (s *scanner) exprToken(kind TokenKind, from, to, first int) Token {
 	tok := s.token(kind, from, to)
-	text := []rune(tok.Text)
-	changed := false
-	for _, c := range s.comments {
-		if c.Start.Offset < from || c.Start.Offset >= to {
+	var b strings.Builder
+	done := from // s.text[from:done] is in b
+	for _, c := range s.comments[first:] {
+		if c.Start.Offset < done || c.Start.Offset >= to {
 			continue
 		}
-		// Blank rune by rune so that rune offsets stay those of the file.
-		first := utf8.RuneCountInString(s.text[from:c.Start.Offset])
-		n := utf8.RuneCountInString(s.text[c.Start.Offset:c.End.Offset])
-		for i := first; i < first+n && i < len(text); i++ {
-			text[i] = ' '
+		if b.Len() == 0 {
+			b.Grow(to - from)
 		}
-		changed = true
+		// Blank character by character so that character offsets stay
+		// those of the file.
+		end := min(c.End.Offset, to)
+		b.WriteString(s.text[done:c.Start.Offset])
+		for range utf8.RuneCountInString(s.text[c.Start.Offset:end]) {
+			b.WriteByte(' ')
+		}
+		done = end
 	}
-	if changed {
-		tok.Text = string(text)
+	if done > from {
+		b.WriteString(s.text[done:to])
+		tok.Text = b.String()
 	}
 	return tok
 }
+
+// MaxNesting is how deeply an expression may nest: the most brackets ((),
+// [] and {}) open at once, counting too the prefix operators (!, not, -, +)
+// whose operand is still being read. expr's parser recurses for each such
+// level without bound and without making a syntax node first, so its
+// MaxNodes does not stop it, and a few hundred thousand levels overflow the
+// stack; the scanner refuses a deeper expression before expr sees it. Every
+// other level of expr's recursion makes a node, which MaxNodes bounds.
+const MaxNesting = 100
+
+// unaryPrecedence and binaryPrecedence are the precedences of expr's
+// operators (expr/parser/operator), as far as the nesting count needs
+// them: a prefix operator's operand runs on over binary operators that bind
+// at least as tightly as the prefix operator itself, and every operator not
+// listed binds more loosely than any prefix operator.
+var (
+	unaryPrecedence  = map[string]int{"not": 50, "!": 50, "-": 90, "+": 90}
+	binaryPrecedence = map[string]int{"*": 60, "/": 60, "%": 60, "**": 100, "^": 100, "??": 500}
+)
 
 // exprBody scans an expression starting at s.off with depth brackets already
 // open, and returns the offset where it ends (trailing blanks excluded). When
@@ -362,6 +396,36 @@ func (s *scanner) exprBody(depth int) (int, error) {
 	var stack []int // offsets of the open brackets
 	if depth > 0 {
 		stack = append(stack, s.off-1)
+	}
+	// prefix holds the precedences of the prefix operators whose operand
+	// expr's parser is still reading, innermost last; bases[i] is
+	// len(prefix) when the i-th bracket opened.
+	var prefix, bases []int
+	tooDeep := func(at, size int) error {
+		what := "brackets"
+		if len(prefix) > 0 {
+			what = "brackets and prefix operators (!, not, -, +)"
+		}
+		return s.errAt(at, at+size, CodeSyntax, "expression nested too deeply: more than %d levels of %s", MaxNesting, what)
+	}
+	unary := func(op string, at, size int) error {
+		prefix = append(prefix, unaryPrecedence[op])
+		if depth+len(prefix) > MaxNesting {
+			return tooDeep(at, size)
+		}
+		return nil
+	}
+	// binary ends the operands of the prefix operators that bind tighter
+	// than the binary operator op.
+	binary := func(op string) {
+		base := 0
+		if len(bases) > 0 {
+			base = bases[len(bases)-1]
+		}
+		p := binaryPrecedence[op] // 0 for the loosest
+		for len(prefix) > base && prefix[len(prefix)-1] > p {
+			prefix = prefix[:len(prefix)-1]
+		}
 	}
 	for s.off < len(s.text) {
 		c := s.text[s.off]
@@ -396,6 +460,10 @@ func (s *scanner) exprBody(depth int) (int, error) {
 			}
 			stack = append(stack, s.off)
 			depth++
+			if depth+len(prefix) > MaxNesting {
+				return 0, tooDeep(s.off, 1)
+			}
+			bases = append(bases, len(prefix))
 			s.off++
 			last, end = roleExpectOp, s.off
 		case c == ')' || c == ']' || c == '}':
@@ -418,6 +486,10 @@ func (s *scanner) exprBody(depth int) (int, error) {
 				}
 				stack = stack[:len(stack)-1]
 			}
+			if len(bases) > 0 {
+				prefix = prefix[:bases[len(bases)-1]]
+				bases = bases[:len(bases)-1]
+			}
 			depth--
 			s.off++
 			last, end = roleOperand, s.off
@@ -437,8 +509,14 @@ func (s *scanner) exprBody(depth int) (int, error) {
 			}
 			switch {
 			case word == "not":
+				if last == roleOperand {
+					binary(word) // not in, not matches, ...
+				} else if err := unary(word, from, s.off-from); err != nil {
+					return 0, err
+				}
 				last = roleExpectOp
 			case wordOperators[word]:
+				binary(word)
 				last = roleBinary
 			default:
 				last = roleOperand
@@ -449,6 +527,7 @@ func (s *scanner) exprBody(depth int) (int, error) {
 			last, end = roleOperand, s.off
 		case c == '.':
 			if s.peek(1) == '.' {
+				binary("..")
 				s.off += 2
 				last = roleBinary
 			} else {
@@ -462,14 +541,17 @@ func (s *scanner) exprBody(depth int) (int, error) {
 				s.off += 2
 				last = roleExpectOp
 			case '?':
+				binary("??")
 				s.off += 2
 				last = roleBinary
 			default:
+				binary("?")
 				s.off++
 				last = roleBinary
 			}
 			end = s.off
 		case c == ',' || c == ';':
+			binary(",")
 			s.off++
 			last, end = roleExpectOp, s.off
 		case strings.IndexByte("=!<>&|+-*/%^:", c) >= 0:
@@ -478,6 +560,13 @@ func (s *scanner) exprBody(depth int) (int, error) {
 				n = 2
 			}
 			op := s.text[s.off : s.off+n]
+			if op == "!" || (op == "-" || op == "+") && last != roleOperand {
+				if err := unary(op, s.off, n); err != nil {
+					return 0, err
+				}
+			} else {
+				binary(op)
+			}
 			s.off += n
 			if op == "!" {
 				last = roleExpectOp
@@ -540,7 +629,7 @@ func (s *scanner) isPointer(last role) bool {
 	if isIdentChar(next) || next == '.' || next == '[' {
 		return true // #index, #.field, #acc
 	}
-	if last == roleOperand || s.lineBlankBefore() {
+	if last == roleOperand || s.blankBefore(s.off) {
 		return false // a trailing comment, or a comment on its own line
 	}
 	// An operand is expected here: '#' is the pointer if what follows it on
@@ -565,10 +654,24 @@ func (s *scanner) isPointer(last role) bool {
 	return j > 0 && (wordOperators[rest[:j]] || rest[:j] == "not")
 }
 
-// lineBlankBefore reports whether only blanks precede s.off on its line.
-func (s *scanner) lineBlankBefore() bool {
-	lineStart := strings.LastIndexByte(s.text[:s.off], '\n') + 1
-	return strings.TrimSpace(s.text[lineStart:s.off]) == ""
+// blankBefore reports whether only blanks (white space, as strings.TrimSpace
+// sees it) precede offset on its line. It finds the line's first other
+// character once per line, so that a line with many '#' is read once.
+func (s *scanner) blankBefore(offset int) bool {
+	starts := s.src.lineStarts
+	line := sort.Search(len(starts), func(i int) bool { return starts[i] > offset }) - 1
+	if start := starts[line]; start != s.blankLine {
+		i := start
+		for i < len(s.text) && s.text[i] != '\n' {
+			r, size := utf8.DecodeRuneInString(s.text[i:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			i += size
+		}
+		s.blankLine, s.blankEnd = start, i
+	}
+	return s.blankEnd >= offset
 }
 
 func (s *scanner) skipQuoted(q byte) error {

@@ -55,6 +55,8 @@ func TestScan_expressionBoundaries(t *testing.T) {
 		{"raw string spans lines", "let a = `x\ny` == b", []string{"`x\ny` == b"}},
 		{"unicode", "let a = name == \"Zoë\"  # é", []string{`name == "Zoë"`}},
 		{"crlf", "let a = b > 1\r\nlet c = d\r\n", []string{"b > 1", "d"}},
+		{"comments in a long condition, with wide characters", "let a = b &&\n  # é one\n  c &&  # two 日本\n  d", []string{"b &&\n         \n  c &&          \n  d"}},
+		{"pointers along one line", "let a = all(l, # == # == #)", []string{"all(l, # == # == #)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,6 +82,18 @@ func TestScan_comments(t *testing.T) {
 	assert.Equal(t, "# after expr", comments[2].Text)
 	assert.Equal(t, 3, comments[2].Start.Line)
 	assert.True(t, comments[3].Own)
+}
+
+// TestScan_commentsInCondition checks which comments inside a condition
+// are alone on their line, on a line holding many '#'.
+func TestScan_commentsInCondition(t *testing.T) {
+	src := "let a = all(l, # == # == #) &&  # trailing\n  # own\n  all(l, # > 0)  # # #\n"
+	_, comments, err := Scan(NewSource("t.qual", src))
+	require.NoError(t, err)
+	require.Len(t, comments, 3)
+	assert.Equal(t, []string{"# trailing", "# own", "# # #"}, []string{comments[0].Text, comments[1].Text, comments[2].Text})
+	assert.Equal(t, []bool{false, true, false}, []bool{comments[0].Own, comments[1].Own, comments[2].Own})
+	assert.Equal(t, Pos{File: "t.qual", Line: 3, Column: 18, Offset: 68}, comments[2].Start)
 }
 
 func TestScan_errors(t *testing.T) {

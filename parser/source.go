@@ -55,14 +55,46 @@ type Source struct {
 	Name       string
 	Text       string
 	lineStarts []int
+	// lineRunes[i] counts the runes before lineStarts[i]; marks are rune
+	// boundaries about every markStep bytes, with the runes before each.
+	// Together they make PosAt cost the same on a long line as on a short
+	// one.
+	lineRunes []int
+	marks     []runeMark
+	// invalid is set when the text is not valid UTF-8.
+	invalid bool
 }
+
+// runeMark is a rune boundary and the number of runes before it.
+type runeMark struct {
+	offset, runes int
+}
+
+// markStep is the distance in bytes between two runeMarks.
+const markStep = 128
 
 // NewSource indexes text, the contents of the file called name.
 func NewSource(name, text string) *Source {
-	s := &Source{Name: name, Text: text, lineStarts: []int{0}}
-	for i := 0; i < len(text); i++ {
-		if text[i] == '\n' {
-			s.lineStarts = append(s.lineStarts, i+1)
+	s := &Source{Name: name, Text: text, lineStarts: []int{0}, lineRunes: []int{0}}
+	runes := 0
+	for i := 0; i < len(text); {
+		if i >= len(s.marks)*markStep {
+			s.marks = append(s.marks, runeMark{i, runes})
+		}
+		c := text[i]
+		size := 1
+		if c >= utf8.RuneSelf {
+			var r rune
+			r, size = utf8.DecodeRuneInString(text[i:])
+			if r == utf8.RuneError && size == 1 {
+				s.invalid = true
+			}
+		}
+		i += size
+		runes++
+		if c == '\n' {
+			s.lineStarts = append(s.lineStarts, i)
+			s.lineRunes = append(s.lineRunes, runes)
 		}
 	}
 	return s
@@ -77,13 +109,46 @@ func (s *Source) PosAt(offset int) Pos {
 		offset = len(s.Text)
 	}
 	line := sort.Search(len(s.lineStarts), func(i int) bool { return s.lineStarts[i] > offset }) - 1
+	return Pos{File: s.Name, Line: line + 1, Column: s.column(line, offset), Offset: offset}
+}
+
+// LineStart returns the byte offset at which the line holding offset
+// begins.
+func (s *Source) LineStart(offset int) int {
+	line := sort.Search(len(s.lineStarts), func(i int) bool { return s.lineStarts[i] > offset }) - 1
+	return s.lineStarts[max(line, 0)]
+}
+
+// column returns the 1-based column of offset on the 0-based line: the runes
+// from the line's start, counted from the nearest mark when it is on the
+// line. Decoding from a rune boundary meets the same boundaries as decoding
+// from the line's start, so the count is the same.
+func (s *Source) column(line, offset int) int {
 	start := s.lineStarts[line]
-	return Pos{File: s.Name, Line: line + 1, Column: utf8.RuneCountInString(s.Text[start:offset]) + 1, Offset: offset}
+	i := min(offset/markStep, len(s.marks)-1)
+	for i >= 0 && s.marks[i].offset > offset {
+		i--
+	}
+	if i < 0 || s.marks[i].offset <= start {
+		return utf8.RuneCountInString(s.Text[start:offset]) + 1
+	}
+	m := s.marks[i]
+	return m.runes - s.lineRunes[line] + utf8.RuneCountInString(s.Text[m.offset:offset]) + 1
 }
 
 // RangeAt returns the range of the bytes [from, to).
 func (s *Source) RangeAt(from, to int) Range {
 	return Range{Start: s.PosAt(from), End: s.PosAt(to)}
+}
+
+// printableLine returns line n made printable: invalid UTF-8 becomes
+// U+FFFD. It copies the line only when the file is not valid UTF-8, so that
+// many diagnostics on one long line do not each copy it.
+func (s *Source) printableLine(n int) string {
+	if s.invalid {
+		return cleanLine(s.Line(n))
+	}
+	return s.Line(n)
 }
 
 // Line returns the text of the 1-based line n, without its newline.
