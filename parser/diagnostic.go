@@ -110,9 +110,20 @@ func (d *Diagnostic) Error() string {
 // writeSnippet writes the numbered source line and the caret line under it.
 func writeSnippet(b *strings.Builder, line string, rng Range) {
 	line, rng = window(line, rng)
+	line = strings.Map(visible, line)
 	num := fmt.Sprint(rng.Start.Line)
 	gutter := strings.Repeat(" ", len(num))
 	fmt.Fprintf(b, "\n %s | %s\n %s | %s", num, line, gutter, caret(line, rng))
+}
+
+// visible replaces a control character (but a tab) with U+FFFD, one
+// character for one so that the caret stays in place: a quoted line must
+// not send escape sequences to the terminal that shows the error.
+func visible(r rune) rune {
+	if r < 0x20 && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 {
+		return '\uFFFD'
+	}
+	return r
 }
 
 // window cuts a long line to maxLineWidth characters around the range,

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -123,4 +124,19 @@ func TestParse_limits(t *testing.T) {
 	_, err = Parse("bad.qual", "policy \"\xff\"")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not valid UTF-8")
+}
+
+// TestDiagnostic_controlCharacters: a quoted source line shows control
+// characters as U+FFFD, one for one, so that a policy cannot send escape
+// sequences to the terminal of whoever checks it, and the caret stays
+// under the right character.
+func TestDiagnostic_controlCharacters(t *testing.T) {
+	src := "policy \"p\" version \"1\"\nscore fit {\n\t+1 \"\x1b[2J\u009b31m\x07\" wen x\n}\n"
+	_, err := Parse("p.qual", src)
+	require.Error(t, err)
+	msg := err.Error()
+	assert.NotContains(t, msg, "\x1b")
+	assert.NotContains(t, msg, "\x07")
+	assert.NotContains(t, msg, "\u009b")
+	assert.Contains(t, msg, " 3 | \t+1 \"\uFFFD[2J\uFFFD31m\uFFFD\" wen x\n   | \t"+strings.Repeat(" ", 15)+"^")
 }
