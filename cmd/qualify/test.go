@@ -72,7 +72,7 @@ func runTest(env *cliEnv, args []string) int {
 		}
 		opts = append(opts, qualifytest.WithNow(t))
 	}
-	if *minCoverage < 0 || *minCoverage > 100 {
+	if !(*minCoverage >= 0 && *minCoverage <= 100) { // NaN too
 		fmt.Fprintf(env.stderr, "qualify test: --min-coverage %v is not a percentage from 0 to 100\nusage: %s\n", *minCoverage, c.usage)
 		return exitUsage
 	}

@@ -156,6 +156,12 @@ func TestTestCmd_minCoverage(t *testing.T) {
 
 	code, _, _ = runTestCmd(t, "test", "--min-coverage", "88", "testdata/qualifytest/shop")
 	assert.Equal(t, exitOK, code)
+
+	for _, bad := range []string{"NaN", "-1", "101", "+Inf"} {
+		code, _, errOut := runTestCmd(t, "test", "--min-coverage", bad, "testdata/qualifytest/shop")
+		assert.Equal(t, exitUsage, code, bad)
+		assert.Contains(t, errOut, "is not a percentage from 0 to 100", bad)
+	}
 }
 
 func TestTestCmd_json(t *testing.T) {
