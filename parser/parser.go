@@ -35,6 +35,9 @@ func Grammar() string { return grammar.String() }
 // Parse parses the text of the file called name. The error, if any, is a
 // *Diagnostic with the position of the first syntax error.
 func Parse(name, text string) (*File, error) {
+	// A byte order mark, which some editors write, is not part of the
+	// policy: positions count from after it, as the editor shows them.
+	text = strings.TrimPrefix(text, "\ufeff")
 	src := NewSource(name, text)
 	if len(text) > MaxFileSize {
 		return nil, NewDiagnostic(nil, CodeFileTooLarge, Range{Start: Pos{File: name, Line: 1, Column: 1}},

@@ -140,3 +140,15 @@ func TestDiagnostic_controlCharacters(t *testing.T) {
 	assert.NotContains(t, msg, "\u009b")
 	assert.Contains(t, msg, " 3 | \t+1 \"\uFFFD[2J\uFFFD31m\uFFFD\" wen x\n   | \t"+strings.Repeat(" ", 15)+"^")
 }
+
+// TestParse_byteOrderMark: a file that starts with a UTF-8 byte order mark
+// parses, with positions counted from after it.
+func TestParse_byteOrderMark(t *testing.T) {
+	_, err := Parse("p.qual", "\ufeffpolicy \"p\" version \"1\"\nclassify stage {\n  x\n}\n")
+	require.NoError(t, err)
+	_, err = Parse("p.qual", "\ufeffpolicy \"p\" versio \"1\"\n")
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "p.qual:1:12: error[E100]: unexpected \"versio\""), err.Error())
+	_, err = Parse("p.qual", "policy \"p\" version \"1\"\n\ufeffclassify stage {\n  x\n}\n")
+	assert.Error(t, err, "a byte order mark is only skipped at the start")
+}

@@ -199,6 +199,20 @@ func TestScore_csvAndFiles(t *testing.T) {
 	assert.Equal(t, csvPath, lines[3]["file"])
 }
 
+// TestScore_byteOrderMark: a JSONL file or lead that starts with a UTF-8
+// byte order mark, as Windows tools write them, is read without it.
+func TestScore_byteOrderMark(t *testing.T) {
+	lead := `{"contact": {"email": "a@b.c"}}`
+	code, out, errOut := runQualify(t, "\ufeff"+lead+"\n"+lead+"\n", "score", "-p", "../../examples/acme", "--quiet", "--trace=false")
+	require.Equal(t, exitOK, code, errOut)
+	for _, l := range scoreLines(t, out) {
+		assert.Nil(t, l["error"])
+	}
+	code, out, errOut = runQualify(t, "\ufeff"+lead, "eval", "-p", "../../examples/acme", "--json")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, `"stage"`)
+}
+
 func TestScore_errors(t *testing.T) {
 	code, _, errOut := runQualify(t, "", "score", "-p", "../../examples/acme", "no/such/file.jsonl")
 	assert.Equal(t, exitFail, code)

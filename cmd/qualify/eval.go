@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -68,6 +69,7 @@ func runEval(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "qualify eval: %v\n", err)
 		return exitFail
 	}
+	input = bytes.TrimPrefix(input, utf8BOM)
 	res, err := eval.New(pol, opts...).Evaluate(context.Background(), input)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "qualify eval: %s: %v\n", name, err)

@@ -167,6 +167,10 @@ type writeError struct{ err error }
 func (e *writeError) Error() string { return "writing the results: " + e.err.Error() }
 func (e *writeError) Unwrap() error { return e.err }
 
+// utf8BOM is the byte order mark some tools write at the start of a UTF-8
+// file; it is not part of the first lead.
+var utf8BOM = []byte("\ufeff")
+
 // maxScoreWorkers is the most --workers takes: more would only take memory.
 const maxScoreWorkers = 1024
 
@@ -287,6 +291,9 @@ func jsonlLeads(r io.Reader, errp *error) iter.Seq[eval.Lead] {
 			}
 			if errors.Is(err, io.EOF) && len(data) == 0 && !tooLong {
 				return
+			}
+			if line == 1 {
+				data = bytes.TrimPrefix(data, utf8BOM) // as Windows tools write
 			}
 			lead := eval.Lead{Seq: line}
 			switch {
