@@ -278,6 +278,13 @@ func (x *exprText) format(text string, comments []lineComment) bool {
 			if j > 0 {
 				b.WriteString(space(ts[j-1], t))
 			}
+			if t.text == "#" && j == len(ts)-1 {
+				// A pointer that ends a line would be read back as a
+				// comment ("where#}" laid out as "where #", then "}"):
+				// brackets keep it the pointer, and the same expression.
+				b.WriteString("(#)")
+				continue
+			}
 			b.WriteString(t.text)
 		}
 		x.lines[i].code = b.String()
