@@ -85,6 +85,17 @@ func cleanLine(line string) string {
 // longer line is cut to a window around the caret.
 const maxLineWidth = 160
 
+// Snippet renders the diagnostic's source line with a caret under its
+// range, as Error shows them, or "" when it has no line.
+func (d *Diagnostic) Snippet() string {
+	if d.Line == "" || d.Range.Start.Line <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	writeSnippet(&b, d.Line, d.Range)
+	return strings.TrimPrefix(b.String(), "\n")
+}
+
 // Error renders the diagnostic with its source line and a caret.
 func (d *Diagnostic) Error() string {
 	var b strings.Builder

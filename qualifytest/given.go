@@ -13,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/checker"
 	exprcompiler "github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/file"
 	exprparser "github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
@@ -28,6 +29,34 @@ type given struct {
 	path    string
 	data    []byte
 	program compiled
+	// expr is the object literal, in src, for the position of an error.
+	expr *parser.Expr
+	src  *parser.Source
+}
+
+// givenError is a given object literal that failed to run, at the
+// position in the test file where it failed.
+type givenError struct {
+	at  string
+	msg string
+}
+
+func (e *givenError) Error() string { return e.msg }
+
+// runError describes a given object literal's run-time error at the
+// position in the test file where it happened, with that line and a caret.
+func (g *given) runError(err error) error {
+	var fe *file.Error
+	if !errors.As(err, &fe) {
+		return fmt.Errorf("given failed: %s", cleanMessage(err.Error()))
+	}
+	rng := g.expr.RangeAt(fe.From, max(fe.To, fe.From+1))
+	d := parser.NewDiagnostic(g.src, CodeGivenValue, rng, "%s", cleanMessage(fe.Message))
+	msg := "given failed: " + d.Message
+	if snip := d.Snippet(); snip != "" {
+		msg += "\n" + snip
+	}
+	return &givenError{at: rng.Start.String(), msg: msg}
 }
 
 // givenFile reads a given file, relative to the test file's directory, and
@@ -149,7 +178,7 @@ func (c *compiler) givenExpr(src *parser.Source, e *parser.Expr) *given {
 		c.exprError(src, e, CodeGivenValue, "", err)
 		return nil
 	}
-	return &given{program: prog}
+	return &given{program: prog, expr: e, src: src}
 }
 
 // givenNames finds the first name in a given object other than now and
@@ -181,7 +210,7 @@ func (t *Test) facts(now time.Time) (any, error) {
 		} else {
 			out, err := vm.Run(g.program, map[string]any{"now": now})
 			if err != nil {
-				return nil, fmt.Errorf("given failed: %s", cleanMessage(err.Error()))
+				return nil, g.runError(err)
 			}
 			var ok bool
 			if m, ok = out.(map[string]any); !ok {

@@ -261,7 +261,11 @@ func (s *Suite) runTest(ctx context.Context, ev *eval.Evaluator, t *Test, o *opt
 	}()
 	facts, err := t.facts(tr.Now)
 	if err != nil {
-		tr.Failures = append(tr.Failures, &Failure{At: tr.At, Message: err.Error()})
+		at := tr.At
+		if ge, ok := err.(*givenError); ok {
+			at = ge.at // where in the given it failed
+		}
+		tr.Failures = append(tr.Failures, &Failure{At: at, Message: err.Error()})
 		return tr
 	}
 	res, evalErr := ev.At(tr.Now).Evaluate(ctx, facts)

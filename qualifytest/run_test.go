@@ -212,6 +212,32 @@ func TestRun_givenFromNow(t *testing.T) {
 	assert.Equal(t, 1, rep.Passed(), "%s", text(rep, true, false))
 }
 
+// TestRun_givenFailsAtItsPosition: a given object literal that fails when
+// the test runs is reported where it failed, with its line and a caret.
+func TestRun_givenFailsAtItsPosition(t *testing.T) {
+	t.Chdir(fixtures)
+	pol, err := rules.LoadDir(filepath.Join("..", "..", "examples", "acme"))
+	require.NoError(t, err)
+	src := `test "an index past the end" {
+  now "2026-11-01"
+  given {
+    contact: { email: "a@b.example" },
+    timeline: { days: [1, 2][now.Year() - 2020] },
+  }
+  expect stage == "unqualified"
+}
+`
+	s, err := qualifytest.Compile(pol, []rules.SourceFile{{Name: "given_test.qual", Text: src}})
+	require.NoError(t, err)
+	rep := s.Run(context.Background())
+	require.Equal(t, 1, rep.Failed(), "%s", text(rep, true, false))
+	f := rep.Files[0].Tests[0].Failures[0]
+	assert.Equal(t, "given_test.qual:5:29", f.At)
+	assert.Equal(t, "given failed: index out of range: 6 (array length is 2)\n"+
+		" 5 |     timeline: { days: [1, 2][now.Year() - 2020] },\n"+
+		"   |                             ^", f.Message)
+}
+
 // TestRun_filter checks WithFilter, as go test -run.
 func TestRun_filter(t *testing.T) {
 	t.Chdir(fixtures)
