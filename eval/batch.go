@@ -29,7 +29,8 @@ type Lead struct {
 	// it as that lead's outcome without evaluating anything.
 	Err error
 	// Size is the lead's size in bytes, which BatchOptions.MaxBytes
-	// counts; when 0, the length of Facts given as []byte or string.
+	// counts. When 0, the length of Facts given as []byte or string
+	// counts; a lead with Load, or with facts in another form, counts 0.
 	Size int
 }
 
