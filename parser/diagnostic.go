@@ -65,6 +65,9 @@ type Diagnostic struct {
 	Notes      []Note   `json:"notes,omitempty"`
 	// Line is the source line of Range.Start, used to draw the caret.
 	Line string `json:"line"`
+	// lineAt is 1 + the byte offset of Range.Start in Line, when known:
+	// a long line is then cut around it without counting the whole line.
+	lineAt int
 }
 
 // NewDiagnostic returns an error diagnostic at rng in src.
@@ -72,6 +75,7 @@ func NewDiagnostic(src *Source, code Code, rng Range, format string, args ...any
 	d := &Diagnostic{Code: code, Severity: Error, Message: fmt.Sprintf(format, args...), Range: rng}
 	if src != nil {
 		d.Line = src.printableLine(rng.Start.Line)
+		d.lineAt = src.byteInLine(rng.Start) + 1
 	}
 	return d
 }
@@ -92,7 +96,7 @@ func (d *Diagnostic) Snippet() string {
 		return ""
 	}
 	var b strings.Builder
-	writeSnippet(&b, d.Line, d.Range)
+	writeSnippet(&b, d.Line, d.Range, d.lineAt-1)
 	return strings.TrimPrefix(b.String(), "\n")
 }
 
@@ -101,7 +105,7 @@ func (d *Diagnostic) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s[%s]: %s", d.Range.Start, d.Severity, d.Code, d.Message)
 	if d.Line != "" && d.Range.Start.Line > 0 {
-		writeSnippet(&b, d.Line, d.Range)
+		writeSnippet(&b, d.Line, d.Range, d.lineAt-1)
 	}
 	if d.Suggestion != "" {
 		fmt.Fprintf(&b, "\n   = %s", d.Suggestion)
@@ -112,15 +116,20 @@ func (d *Diagnostic) Error() string {
 	for _, n := range d.Notes {
 		fmt.Fprintf(&b, "\n   = %s: %s", n.Pos, n.Message)
 		if n.Line != "" {
-			writeSnippet(&b, n.Line, Range{Start: n.Pos, End: n.Pos})
+			writeSnippet(&b, n.Line, Range{Start: n.Pos, End: n.Pos}, -1)
 		}
 	}
 	return b.String()
 }
 
 // writeSnippet writes the numbered source line and the caret line under it.
-func writeSnippet(b *strings.Builder, line string, rng Range) {
-	line, rng = window(line, rng)
+// at is the byte offset of rng.Start in line, or -1 when it is not known.
+func writeSnippet(b *strings.Builder, line string, rng Range, at int) {
+	if at >= 0 && at <= len(line) {
+		line, rng = windowAt(line, rng, at)
+	} else {
+		line, rng = window(line, rng)
+	}
 	line = strings.Map(visible, line)
 	num := fmt.Sprint(rng.Start.Line)
 	gutter := strings.Repeat(" ", len(num))
@@ -163,6 +172,58 @@ func window(line string, rng Range) (string, Range) {
 		shift -= 3
 	}
 	if end < n {
+		out += "..."
+	}
+	rng.Start.Column -= shift
+	if rng.End.Line == rng.Start.Line {
+		rng.End.Column -= shift
+	}
+	return out, rng
+}
+
+// windowAt is window for a range that starts at byte at of line: it reads
+// only the characters around at, so that many diagnostics on one long line
+// do not each count the whole line.
+func windowAt(line string, rng Range, at int) (string, Range) {
+	if len(line) <= maxLineWidth {
+		return line, rng
+	}
+	// Back from at by up to a third of the width, then forward the width.
+	col := rng.Start.Column - 1 // characters before at
+	from, back := at, 0
+	for from > 0 && back < maxLineWidth/3 && back < col {
+		_, size := utf8.DecodeLastRuneInString(line[:from])
+		from -= size
+		back++
+	}
+	start := col - back
+	to, ahead := from, 0
+	for to < len(line) && ahead < maxLineWidth {
+		_, size := utf8.DecodeRuneInString(line[to:])
+		to += size
+		ahead++
+	}
+	if to == len(line) {
+		// The line ends within the width: it is short, or the window ends
+		// at its end and starts the width before it.
+		n := start + ahead
+		if n <= maxLineWidth {
+			return line, rng
+		}
+		for ahead < maxLineWidth {
+			_, size := utf8.DecodeLastRuneInString(line[:from])
+			from -= size
+			ahead++
+			start--
+		}
+	}
+	out := line[from:to]
+	shift := start
+	if start > 0 {
+		out = "..." + out
+		shift -= 3
+	}
+	if to < len(line) {
 		out += "..."
 	}
 	rng.Start.Column -= shift

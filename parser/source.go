@@ -141,6 +141,20 @@ func (s *Source) RangeAt(from, to int) Range {
 	return Range{Start: s.PosAt(from), End: s.PosAt(to)}
 }
 
+// byteInLine returns the byte offset of p in its line's text (Line), or -1
+// when that is not known: the file is not valid UTF-8 (its lines are
+// copied with replacements), or p's offset does not match its column.
+func (s *Source) byteInLine(p Pos) int {
+	if s.invalid || p.Line < 1 || p.Line > len(s.lineStarts) {
+		return -1
+	}
+	start := s.lineStarts[p.Line-1]
+	if p.Offset < start || p.Offset > start+len(s.Line(p.Line)) || s.column(p.Line-1, p.Offset) != p.Column {
+		return -1
+	}
+	return p.Offset - start
+}
+
 // printableLine returns line n made printable: invalid UTF-8 becomes
 // U+FFFD. It copies the line only when the file is not valid UTF-8, so that
 // many diagnostics on one long line do not each copy it.

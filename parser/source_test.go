@@ -107,3 +107,51 @@ func TestWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowAt holds windowAt, which reads only around the range's start,
+// to window, which counts the whole line, for lines of every length and
+// script and a range at every character.
+func TestWindowAt(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	alphabets := []string{"a", "ab c", "é€", "a😀b", "\tx"}
+	for n := 0; n < 400; n++ {
+		alpha := []rune(alphabets[n%len(alphabets)])
+		length := rng.Intn(600)
+		if n%7 == 0 {
+			length = maxLineWidth + rng.Intn(3) - 1 // around the width
+		}
+		var b strings.Builder
+		for range length {
+			b.WriteRune(alpha[rng.Intn(len(alpha))])
+		}
+		line := b.String()
+		at, col := 0, 1
+		for {
+			r := Range{Start: Pos{Line: 3, Column: col}, End: Pos{Line: 3, Column: col + rng.Intn(5)}}
+			wantLine, wantRng := window(line, r)
+			gotLine, gotRng := windowAt(line, r, at)
+			require.Equal(t, wantLine, gotLine, "line of %d characters, column %d", utf8.RuneCountInString(line), col)
+			require.Equal(t, wantRng, gotRng, "line of %d characters, column %d", utf8.RuneCountInString(line), col)
+			if at == len(line) {
+				break
+			}
+			_, size := utf8.DecodeRuneInString(line[at:])
+			at += size
+			col++
+		}
+	}
+}
+
+// TestDiagnostic_longLineSnippet: a diagnostic made from its source cuts
+// a long line around its range as one made without the offset does.
+func TestDiagnostic_longLineSnippet(t *testing.T) {
+	line := strings.Repeat("é x ", 300)
+	src := NewSource("p.qual", "a\n"+line+"\nb\n")
+	for _, off := range []int{2, 3, 100, 555, 2 + len(line) - 1} {
+		rng := src.RangeAt(off, off+1)
+		d := NewDiagnostic(src, CodeSyntax, rng, "m")
+		require.Equal(t, off-2+1, d.lineAt, "offset %d", off)
+		plain := &Diagnostic{Code: CodeSyntax, Severity: Error, Message: "m", Range: rng, Line: d.Line}
+		assert.Equal(t, plain.Error(), d.Error(), "offset %d", off)
+	}
+}
