@@ -96,7 +96,9 @@ func csvLeads(r io.Reader, pol *rules.Policy, direct bool, errp *error, warn io.
 						for _, cell := range row {
 							size += len(cell) + 24 // the name, quotes, escapes
 						}
-						if b, ok := tree.appendJSON(make([]byte, 0, size), cols, row); ok {
+						// A row near the size limit may be over it as JSON,
+						// which quotes and escapes: the maps take it then.
+						if b, ok := tree.appendJSON(make([]byte, 0, size), cols, row); ok && len(b) <= eval.MaxFactsSize {
 							return b, nil
 						}
 					}

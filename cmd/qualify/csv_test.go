@@ -481,3 +481,17 @@ func TestCSV_numbers(t *testing.T) {
 		assert.Equal(t, tc.asNumber, typedCell(numType, tc.cell), "%q as number", tc.cell)
 	}
 }
+
+// TestCSV_rowOverLimitAsJSON: a row under the size limit whose JSON form
+// is over it (escapes grow control characters sixfold) is still scored,
+// through the maps.
+func TestCSV_rowOverLimitAsJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "leads.csv")
+	writeFile(t, path, "contact.email,company.industry\na@b.c,"+strings.Repeat("\x01", eval.MaxFactsSize/5)+"\n")
+	code, out, errOut := runQualify(t, "", "score", "-p", "../../examples/acme", "--now", "2026-11-01", "--quiet", "--trace=false", path)
+	require.Equal(t, exitOK, code, errOut)
+	lines := scoreLines(t, out)
+	require.Len(t, lines, 1)
+	assert.Nil(t, lines[0]["error"])
+	assert.NotNil(t, lines[0]["result"])
+}
