@@ -147,56 +147,45 @@ func visible(r rune) rune {
 }
 
 // window cuts a long line to maxLineWidth characters around the range,
-// marking the cuts with "...", and shifts the range to match.
+// marking the cuts with "...", and shifts the range to match. It finds the
+// range's byte offset by counting the characters before it; windowAt does
+// the rest.
 func window(line string, rng Range) (string, Range) {
 	if len(line) <= maxLineWidth {
-		return line, rng // no more characters than bytes
-	}
-	n := utf8.RuneCountInString(line)
-	if n <= maxLineWidth {
 		return line, rng
 	}
-	start := rng.Start.Column - 1 - maxLineWidth/3
-	if start < 0 {
-		start = 0
+	at, before := 0, 0
+	for before < rng.Start.Column-1 && at < len(line) {
+		_, size := utf8.DecodeRuneInString(line[at:])
+		at += size
+		before++
 	}
-	end := start + maxLineWidth
-	if end > n {
-		end = n
-		start = end - maxLineWidth
-	}
-	out := runeSlice(line, start, end)
-	shift := start
-	if start > 0 {
-		out = "..." + out
-		shift -= 3
-	}
-	if end < n {
-		out += "..."
-	}
-	rng.Start.Column -= shift
-	if rng.End.Line == rng.Start.Line {
-		rng.End.Column -= shift
-	}
-	return out, rng
+	return windowAround(line, rng, at, before)
 }
 
 // windowAt is window for a range that starts at byte at of line: it reads
 // only the characters around at, so that many diagnostics on one long line
-// do not each count the whole line.
+// do not each count the whole line. Column counts characters as
+// utf8.DecodeRuneInString does (an invalid byte is one).
 func windowAt(line string, rng Range, at int) (string, Range) {
 	if len(line) <= maxLineWidth {
 		return line, rng
 	}
+	return windowAround(line, rng, at, rng.Start.Column-1)
+}
+
+// windowAround cuts the window around byte at of line, before characters
+// from its start (fewer than the range's column says when the range starts
+// past the end of the line).
+func windowAround(line string, rng Range, at, before int) (string, Range) {
 	// Back from at by up to a third of the width, then forward the width.
-	col := rng.Start.Column - 1 // characters before at
 	from, back := at, 0
-	for from > 0 && back < maxLineWidth/3 && back < col {
+	for from > 0 && back < maxLineWidth/3 && back < before {
 		_, size := utf8.DecodeLastRuneInString(line[:from])
 		from -= size
 		back++
 	}
-	start := col - back
+	start := before - back
 	to, ahead := from, 0
 	for to < len(line) && ahead < maxLineWidth {
 		_, size := utf8.DecodeRuneInString(line[to:])
@@ -218,6 +207,9 @@ func windowAt(line string, rng Range, at int) (string, Range) {
 		}
 	}
 	out := line[from:to]
+	if !utf8.ValidString(out) {
+		out = string([]rune(out)) // each invalid byte a U+FFFD, as counted
+	}
 	shift := start
 	if start > 0 {
 		out = "..." + out
@@ -231,25 +223,6 @@ func windowAt(line string, rng Range, at int) (string, Range) {
 		rng.End.Column -= shift
 	}
 	return out, rng
-}
-
-// runeSlice returns the characters [from, to) of s, as string([]rune(s)[from:to])
-// does, without converting the whole of a long line.
-func runeSlice(s string, from, to int) string {
-	if !utf8.ValidString(s) {
-		return string([]rune(s)[from:to])
-	}
-	i, bfrom := 0, len(s)
-	for k := range s {
-		if i == from {
-			bfrom = k
-		}
-		if i == to {
-			return s[bfrom:k]
-		}
-		i++
-	}
-	return s[bfrom:]
 }
 
 // caret draws the marker line under the span of rng on line: the prefix keeps

@@ -205,11 +205,12 @@ func regularFileDiag(path string) *parser.Diagnostic {
 	if info.Mode().IsRegular() {
 		return nil
 	}
-	return fileDiag(path, fmt.Errorf("it is %s, not a regular file", fileKind(info.Mode())))
+	return fileDiag(path, fmt.Errorf("it is %s, not a regular file", FileKind(info.Mode())))
 }
 
-// fileKind names the type of a file that is not a regular file.
-func fileKind(m os.FileMode) string {
+// FileKind names the type of a file that is not a regular file ("a named
+// pipe"), for errors that refuse to read it.
+func FileKind(m os.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"

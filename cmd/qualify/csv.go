@@ -87,15 +87,15 @@ func csvLeads(r io.Reader, pol *rules.Policy, direct bool, errp *error, warn io.
 				// The row becomes facts in a worker: on the reading
 				// goroutine it would hold the whole batch to one core.
 				row := slices.Clone(rec) // rec is reused by the next Read
+				rowBytes := 0
 				for _, cell := range row {
-					lead.Size += len(cell)
+					rowBytes += len(cell)
 				}
+				lead.Size = rowBytes
 				lead.Load = func() (any, error) {
 					if tree != nil {
-						size := 64
-						for _, cell := range row {
-							size += len(cell) + 24 // the name, quotes, escapes
-						}
+						// The cells, and per cell its name, quotes, escapes.
+						size := 64 + rowBytes + 24*len(row)
 						// A row near the size limit may be over it as JSON,
 						// which quotes and escapes: the maps take it then.
 						if b, ok := tree.appendJSON(make([]byte, 0, size), cols, row); ok && len(b) <= eval.MaxFactsSize {
@@ -405,65 +405,61 @@ func (o *csvObject) appendJSON(dst []byte, cols []csvColumn, rec []string) (_ []
 }
 
 // appendCell appends a cell as the JSON value that decodes to what
-// typedCell makes of it; ok is false when there is none.
+// typedCell makes of it; ok is false when there is none. Scalars are typed
+// by typedCell itself; a list cell is copied as the JSON it holds, not
+// decoded as typedCell does.
 func appendCell(dst []byte, t *rules.Type, cell string) ([]byte, bool) {
+	if t.Kind == model.KindList {
+		return appendListCell(dst, t, cell)
+	}
+	switch v := typedCell(t, cell).(type) {
+	case int64:
+		return strconv.AppendInt(dst, v, 10), true
+	case float64:
+		if t.Kind == model.KindInt { // a whole number written 12.0 or 1e2
+			if math.Abs(v) >= 1<<53 {
+				return dst, false
+			}
+			return strconv.AppendInt(dst, int64(v), 10), true
+		}
+		// The number is written as results write it (an object read whole
+		// shows it as it is written here), which must also be v exactly.
+		if math.IsNaN(v) || math.IsInf(v, 0) || v != model.Round(v) || v == 0 && math.Signbit(v) {
+			return dst, false
+		}
+		return strconv.AppendFloat(dst, v, 'f', -1, 64), true
+	case bool:
+		return strconv.AppendBool(dst, v), true
+	case string:
+		return appendQuoted(dst, v)
+	}
+	return dst, false
+}
+
+// appendListCell is appendCell for a list fact.
+func appendListCell(dst []byte, t *rules.Type, cell string) ([]byte, bool) {
 	s := strings.TrimSpace(cell)
-	switch t.Kind {
-	case model.KindInt:
-		if !isNumber(s) {
-			break
+	switch {
+	case strings.HasPrefix(s, "["):
+		if jsontext.Value(s).IsValid() {
+			return append(dst, s...), true
 		}
-		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return strconv.AppendInt(dst, i, 10), true
+		if _, ok := jsonCell(s); ok {
+			return dst, false // encoding/json reads it (trailing text): csvFacts
 		}
-		if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) {
-			if math.Abs(f) >= 1<<53 {
-				return dst, false
-			}
-			return strconv.AppendInt(dst, int64(f), 10), true
-		}
-	case model.KindNumber:
-		if !isNumber(s) {
-			break
-		}
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			// The number is written as results write it (an object read
-			// whole shows it as it is written here), which must also be
-			// f exactly.
-			if math.IsNaN(f) || math.IsInf(f, 0) || f != model.Round(f) || f == 0 && math.Signbit(f) {
-				return dst, false
-			}
-			return strconv.AppendFloat(dst, f, 'f', -1, 64), true
-		}
-	case model.KindBool:
-		if b, err := strconv.ParseBool(s); err == nil {
-			return strconv.AppendBool(dst, b), true
-		}
-	case model.KindList:
-		if strings.HasPrefix(s, "[") {
-			if jsontext.Value(s).IsValid() {
-				return append(dst, s...), true
-			}
-			if _, ok := jsonCell(s); ok {
-				return dst, false
-			}
-			return appendQuoted(dst, cell)
-		}
-		if t.Elem.Kind == model.KindString {
-			dst = append(dst, '[')
-			for i, p := range strings.Split(cell, "|") {
-				if i > 0 {
-					dst = append(dst, ',')
-				}
-				var ok bool
-				if dst, ok = appendQuoted(dst, strings.TrimSpace(p)); !ok {
-					return dst, false
-				}
-			}
-			return append(dst, ']'), true
-		}
-	case model.KindString:
 		return appendQuoted(dst, cell)
+	case t.Elem.Kind == model.KindString:
+		dst = append(dst, '[')
+		for i, p := range strings.Split(cell, "|") {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = appendQuoted(dst, strings.TrimSpace(p)); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, ']'), true
 	}
 	return appendQuoted(dst, s)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/qualifyhq/qualify/format"
 	"github.com/qualifyhq/qualify/parser"
+	"github.com/qualifyhq/qualify/rules"
 )
 
 func init() {
@@ -163,7 +164,7 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	if !info.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file (%s); not written", path, fileKind(info.Mode()))
+		return fmt.Errorf("%s: not a regular file (%s); not written", path, rules.FileKind(info.Mode()))
 	}
 	perm := info.Mode().Perm()
 	path = target

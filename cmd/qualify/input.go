@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/qualifyhq/qualify/rules"
 )
 
 // readLimited reads r to its end, but never more than max+1 bytes: input
@@ -59,24 +61,5 @@ func notRegular(path string) error {
 	if info.Mode().IsRegular() {
 		return nil
 	}
-	return fmt.Errorf("%s: not a regular file (%s); skipped", path, fileKind(info.Mode()))
-}
-
-// fileKind names the type of a file that is not a regular file.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeIrregular != 0:
-		return "an irregular file"
-	}
-	return "type " + m.Type().String()
+	return fmt.Errorf("%s: not a regular file (%s); skipped", path, rules.FileKind(info.Mode()))
 }
