@@ -43,9 +43,9 @@ type Evaluator struct {
 	budget  uint
 	trace   bool
 	lenient bool
-	// steps and reads size the trace buffers of a result.
-	steps, reads int
-	pool         *sync.Pool
+	// table describes the trace steps (trace.go).
+	table stepTable
+	pool  *sync.Pool
 	// leaves and preds are the bound leaves and element predicates, by
 	// rules.Node.Leaf (see fast.go).
 	leaves []leafFn
@@ -94,7 +94,7 @@ func New(pol *rules.Policy, opts ...Option) *Evaluator {
 	for _, opt := range opts {
 		opt(e)
 	}
-	e.steps, e.reads = traceSize(pol)
+	e.table = newStepTable(pol)
 	if !e.noBinding {
 		e.leaves, e.preds = bindLeaves(pol)
 		if !e.trace {
@@ -129,46 +129,6 @@ func (e *Evaluator) At(t time.Time) *Evaluator {
 
 // Policy returns the policy the Evaluator runs.
 func (e *Evaluator) Policy() *rules.Policy { return e.pol }
-
-// traceSize counts the steps and reads of a full trace, so that a result
-// needs one buffer of each instead of an allocation per rule.
-func traceSize(pol *rules.Policy) (steps, reads int) {
-	add := func(c *rules.Cond) {
-		if c != nil {
-			reads += len(c.Reads)
-		}
-	}
-	for _, l := range pol.Lets {
-		steps++
-		add(l.Value)
-	}
-	for _, f := range pol.Frameworks {
-		steps += len(f.Criteria) + 1
-		for _, c := range f.Criteria {
-			add(c.When)
-		}
-		add(f.Qualified)
-	}
-	for _, g := range pol.Groups {
-		steps += len(g.Rules) + 1
-		for _, r := range g.Rules {
-			add(r.When)
-			add(r.PointsExpr)
-			if r.Each != nil {
-				reads++
-				add(r.Each.Where)
-			}
-		}
-	}
-	steps++
-	for _, l := range pol.Ladders {
-		steps += len(l.Steps) + 1
-		for _, s := range l.Steps {
-			add(s.When)
-		}
-	}
-	return steps, reads
-}
 
 // ConditionError is a condition that failed while it ran, such as a
 // comparison of values of different types in a policy without facts.
@@ -256,26 +216,16 @@ const (
 	triUnknown
 )
 
-// run is the state of one evaluation; runs are pooled and reused.
-type run struct {
-	e   *Evaluator
-	ctx context.Context
+// state is what an evaluation knows of a lead: its facts, lets, framework
+// results, scores and labels. With the trace on, a lead's state stays with
+// its result once evaluated (record), to render the values the steps read.
+type state struct {
 	pol *rules.Policy
 	now time.Time
-	vm  vm.VM
-	res *model.Result
-
-	// slots hold a typed lead's facts by schema node; times the at of
-	// every element of its event lists, by schema node.
+	// slots hold a typed lead's facts by schema node; raw is an untyped
+	// lead.
 	slots []model.Value
-	times [][]time.Time
-	// fields holds, for an event list kept without its elements, each
-	// element's value of the field its each rules test (Evaluator.eventField).
-	fields  [][]string
-	errs    []error
-	lenient bool
-	// raw is an untyped lead.
-	raw map[string]any
+	raw   map[string]any
 
 	lets   []letState
 	fws    []fwState
@@ -287,6 +237,24 @@ type run struct {
 	doneTotal                                  bool
 	// ownFw is the framework whose qualified condition is evaluated.
 	ownFw int
+}
+
+// run is the state of one evaluation; runs are pooled and reused.
+type run struct {
+	state
+	e   *Evaluator
+	ctx context.Context
+	vm  vm.VM
+	res *model.Result
+
+	// times holds the at of every element of a typed lead's event lists,
+	// by schema node.
+	times [][]time.Time
+	// fields holds, for an event list kept without its elements, each
+	// element's value of the field its each rules test (Evaluator.eventField).
+	fields  [][]string
+	errs    []error
+	lenient bool
 
 	// env is the environment of expr programs, built when the first one
 	// runs (envReady) and kept up to date after that.
@@ -294,11 +262,13 @@ type run struct {
 	envReady bool
 	score    map[string]any
 
+	// rec records the trace (nil without one); strs holds the missing
+	// facts of its steps and of unknown lets.
+	rec     *record
+	strs    []string
+	scratch entry
 	// tmp holds a value a bound leaf computes (fast.go).
 	tmp     model.Value
-	reads   []model.Read
-	strs    []string
-	scratch model.Step
 	matched []any
 	etimes  []time.Time
 	order   []int
@@ -320,6 +290,24 @@ type fwState struct {
 }
 
 func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
+	r.rec = nil
+	if e.trace {
+		// The trace keeps the state of the lead last evaluated into res
+		// (finish): its memory is reused for this one.
+		rec, _ := res.TraceRecord().(*record)
+		if rec == nil {
+			rec = &record{entries: make([]entry, 0, len(e.table.descs))}
+		}
+		r.rec = rec
+		rec.descs = e.table.descs
+		rec.entries = rec.entries[:0]
+		r.state, rec.st = rec.st, state{}
+		r.strs, rec.strs = rec.strs[:0], nil
+		clear(r.slots)
+		res.SetTrace(rec)
+	} else {
+		res.SetTrace(nil)
+	}
 	r.e, r.ctx, r.pol, r.res = e, ctx, e.pol, res
 	r.now = e.now
 	if r.now.IsZero() {
@@ -330,7 +318,8 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 	r.errs = r.errs[:0]
 	r.raw = nil
 	if s := r.pol.Schema; s != nil {
-		// finish cleared the slots of the last lead.
+		// finish cleared the slots of the last lead, or the trace's record
+		// did above.
 		if len(r.slots) != len(s.Nodes) {
 			r.slots = make([]model.Value, len(s.Nodes))
 		}
@@ -379,29 +368,26 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 	res.Policy = r.pol.Info()
 	res.Score.Total = 0
 	res.Missing = res.Missing[:0]
-	res.Trace = res.Trace[:0]
 	sc := res.Scratch()
-	r.reads, r.strs = sc.Reads, sc.Strs
 	r.json.maps, r.json.lists, r.json.nmaps, r.json.nlists = sc.Maps, sc.Lists, 0, 0
-	if e.trace {
-		if cap(res.Trace) < e.steps {
-			res.Trace = make([]model.Step, 0, e.steps)
-		}
-		if cap(r.reads) < e.reads {
-			r.reads = make([]model.Read, 0, e.reads)
-		}
-	}
 }
 
 // finish hands the buffers back to the result and drops references to
 // the lead, so that a pooled run does not keep it alive.
 func (r *run) finish() {
-	r.res.KeepScratch(model.Scratch{Reads: r.reads, Strs: r.strs, Maps: r.json.maps, Lists: r.json.lists})
-	r.reads, r.strs = nil, nil
+	r.res.KeepScratch(model.Scratch{Maps: r.json.maps, Lists: r.json.lists})
 	r.json.maps, r.json.lists = nil, nil
-	r.res, r.ctx, r.raw = nil, nil, nil
-	clear(r.slots)
-	clear(r.lets)
+	if rec := r.rec; rec != nil {
+		// The trace renders the values its steps read from the lead's
+		// state: it stays with the result until it is evaluated into again.
+		rec.st, rec.strs = r.state, r.strs
+		r.state, r.strs, r.rec = state{}, nil, nil
+	} else {
+		clear(r.slots)
+		clear(r.lets)
+		r.raw = nil
+	}
+	r.res, r.ctx = nil, nil
 	clear(r.matched)
 	if r.env != nil {
 		clear(r.env)
@@ -488,7 +474,7 @@ func (r *run) evaluate() error {
 }
 
 // value returns what a reference reads and whether it is known.
-func (r *run) value(ref *rules.Ref) (model.Value, bool) {
+func (r *state) value(ref *rules.Ref) (model.Value, bool) {
 	switch ref.Kind {
 	case rules.RefFact:
 		if ref.Node != nil {
@@ -527,12 +513,12 @@ func (r *run) value(ref *rules.Ref) (model.Value, bool) {
 }
 
 // fwMember returns a framework's count, verdict or criterion status.
-func (r *run) fwMember(i int, member string) model.Value {
+func (r *state) fwMember(i int, member string) model.Value {
 	return r.fwValue(i, fwMemberOf(r.pol.Frameworks[i], member))
 }
 
 // fwEnv is a framework as expressions see it: counts, statuses, verdict.
-func (r *run) fwEnv(i int) map[string]any {
+func (r *state) fwEnv(i int) map[string]any {
 	f := r.pol.Frameworks[i]
 	st := &r.fws[i]
 	m := make(map[string]any, len(f.Criteria)+5)
@@ -557,7 +543,7 @@ func (r *run) blocked(c *rules.Cond, n *rules.Node) bool {
 }
 
 // known reports whether a fact or let is known, without copying its value.
-func (r *run) known(ref *rules.Ref) bool {
+func (r *state) known(ref *rules.Ref) bool {
 	switch ref.Kind {
 	case rules.RefFact:
 		if ref.Node != nil {
@@ -698,62 +684,6 @@ func (r *run) truth(c *rules.Cond, n *rules.Node, env envFor) (tri, error) {
 	return triFalse, &ConditionError{At: c.At, Expr: c.Text, Msg: fmt.Sprintf("a condition must be true or false, but this is %s", describe(out))}
 }
 
-// traceReads copies what conditions read into the result's read buffer,
-// each name once; extra, when given, comes first.
-func (r *run) traceReads(extra *model.Read, conds ...*rules.Cond) model.Reads {
-	if !r.e.trace {
-		return nil
-	}
-	start := len(r.reads)
-	if extra != nil {
-		r.reads = append(r.reads, *extra)
-	}
-	// One condition's reads are distinct already; with more, skip repeats.
-	dedupe := extra != nil || len(conds) > 1
-	for _, c := range conds {
-		if c == nil {
-			continue
-		}
-		for i := range c.Reads {
-			ref := &c.Reads[i]
-			if ref.Kind == rules.RefNow || dedupe && r.traced(start, ref.Name) {
-				continue
-			}
-			// Computed values are written straight into the new read; facts
-			// and lets are copied from where they are.
-			n := len(r.reads)
-			r.reads = slices.Grow(r.reads, 1)[:n+1]
-			dst := &r.reads[n]
-			dst.Name = ref.Name
-			v, ok := r.read(ref, &dst.Value)
-			switch {
-			case ok && v != &dst.Value:
-				dst.Value = *v
-			case !ok && ref.Kind != rules.RefFact && ref.Kind != rules.RefLet:
-				// Missing facts and unknown lets show as null, so that a
-				// guarded read that fell back to its default is visible;
-				// other unknowns are left out.
-				r.reads = r.reads[:n]
-			case !ok:
-				dst.Value = model.Value{}
-			}
-		}
-	}
-	if len(r.reads) == start {
-		return nil
-	}
-	return r.reads[start:len(r.reads):len(r.reads)]
-}
-
-func (r *run) traced(start int, name string) bool {
-	for _, rd := range r.reads[start:] {
-		if rd.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
 // missingFor lists the facts conditions need that the lead lacks,
 // following unknown lets to the facts that made them unknown.
 func (r *run) missingFor(conds ...*rules.Cond) []string {
@@ -802,21 +732,6 @@ func (r *run) missingIn(c *rules.Cond, n *rules.Node, add func(string)) {
 	}
 }
 
-// newStep appends a trace step and returns it for the caller to fill; with
-// the trace off it returns a scratch step that is thrown away.
-func (r *run) newStep(kind model.StepKind, at string) *model.Step {
-	var s *model.Step
-	if r.e.trace {
-		r.res.Trace = append(r.res.Trace, model.Step{})
-		s = &r.res.Trace[len(r.res.Trace)-1]
-	} else {
-		// Nothing reads a thrown-away step back: no need to clear it.
-		s = &r.scratch
-	}
-	s.Kind, s.At = kind, at
-	return s
-}
-
 func (r *run) evalLets() error {
 	for i, l := range r.pol.Lets {
 		st := &r.lets[i]
@@ -840,21 +755,19 @@ func (r *run) evalLets() error {
 				st.known, st.raw, st.val = true, out, model.ValueOf(out)
 			}
 		}
+		s := r.step(i) // lets come first in the step table
+		s.outcome = oValue
 		if !st.known {
+			s.outcome = oUnknown
+			s.missing0 = uint32(len(r.strs))
 			st.missing = r.missingFor(c)
+			s.missing1 = uint32(len(r.strs))
 		}
 		r.doneLets = i + 1
 		if r.envReady && st.known {
 			r.env[l.Name] = st.raw
 		}
-		s := r.newStep(model.StepLet, l.At)
-		s.Name = l.Name
-		s.Reads = r.traceReads(nil, c)
-		if st.known {
-			s.Outcome, s.Value = model.HasValue, st.val
-		} else {
-			s.Outcome, s.Missing = model.OutUnknown, st.missing
-		}
+		r.showReads(s, readFirst)
 	}
 	return nil
 }
@@ -873,30 +786,29 @@ func (r *run) evalFrameworks() error {
 		if crit == nil || len(crit) != len(f.Criteria) {
 			crit = resetMap(crit, len(f.Criteria))
 		}
+		base := r.e.table.fw[i]
 		for j, c := range f.Criteria {
 			t, err := r.cond(c.When, mainEnv)
 			if err != nil {
 				return err
 			}
-			s := r.newStep(model.StepCriterion, c.At)
-			s.Framework, s.Name, s.Label = f.Name, c.Name, c.Label
+			s := r.step(base + j)
 			switch t {
 			case triTrue:
-				st.status[j], s.Outcome = model.Met, model.OutMet
+				st.status[j], s.outcome = model.Met, oMet
 				st.met++
 			case triFalse:
-				st.status[j], s.Outcome = model.Unmet, model.OutUnmet
+				st.status[j], s.outcome = model.Unmet, oUnmet
 				st.unmet++
 			default:
-				st.status[j], s.Outcome = model.Unknown, model.OutUnknown
+				st.status[j], s.outcome = model.Unknown, oUnknown
 				st.unknown++
-				s.Missing = r.missingFor(c.When)
+				r.showMissing(s, c.When)
 			}
 			crit[c.Name] = st.status[j]
-			s.Reads = r.traceReads(nil, c.When)
+			r.showReads(s, readFirst)
 		}
-		s := r.newStep(model.StepFramework, f.At)
-		s.Framework = f.Name
+		s := r.step(base + len(f.Criteria))
 		if f.Qualified != nil {
 			r.ownFw = i
 			t, err := r.cond(f.Qualified, ownEnv)
@@ -904,15 +816,14 @@ func (r *run) evalFrameworks() error {
 				return err
 			}
 			st.qualified = t == triTrue
-			s.Reads = r.traceReads(nil, f.Qualified)
+			r.showReads(s, readFirst)
 		} else {
 			st.qualified = st.met == len(f.Criteria)
 		}
-		s.Label = f.Verdict
 		if st.qualified {
-			s.Outcome = model.Qualified
+			s.outcome = oQualified
 		} else {
-			s.Outcome = model.NotQualified
+			s.outcome = oNotQualified
 		}
 		*fr = model.FrameworkResult{Met: st.met, Unmet: st.unmet, Unknown: st.unknown, Total: len(f.Criteria),
 			Qualified: st.qualified, Criteria: crit}
@@ -931,8 +842,9 @@ func (r *run) evalGroups() error {
 			return err
 		}
 		var raw float64
-		for _, rule := range g.Rules {
-			pts, err := r.evalRule(g, rule)
+		base := r.e.table.group[gi]
+		for ri, rule := range g.Rules {
+			pts, err := r.evalRule(base+ri, rule)
 			if err != nil {
 				return err
 			}
@@ -949,8 +861,8 @@ func (r *run) evalGroups() error {
 		}
 		r.res.Score.Groups[g.Name] = model.GroupScore{Points: points, Raw: raw, Min: g.Clamp.Min, Max: g.Clamp.Max}
 		total += points
-		s := r.newStep(model.StepGroup, g.At)
-		s.Group, s.Outcome, s.Points, s.Raw = g.Name, model.HasValue, points, raw
+		s := r.step(base + len(g.Rules))
+		s.outcome, s.points, s.raw = oValue, points, raw
 	}
 	if math.IsInf(total, 0) { // each group's points are finite: no NaN
 		at := r.pol.TotalAt
@@ -965,15 +877,14 @@ func (r *run) evalGroups() error {
 		r.score["total"] = r.total
 	}
 	r.res.Score.Total = r.total
-	s := r.newStep(model.StepTotal, r.pol.TotalAt)
-	s.Outcome, s.Points, s.Raw = model.HasValue, r.total, total
+	s := r.step(r.e.table.total)
+	s.outcome, s.points, s.raw = oValue, r.total, total
 	return nil
 }
 
 // evalRule evaluates one scoring rule and returns the points it gives.
-func (r *run) evalRule(g *rules.Group, rule *rules.Rule) (float64, error) {
-	s := r.newStep(model.StepRule, rule.At)
-	s.Group, s.Label = g.Name, rule.Label
+func (r *run) evalRule(desc int, rule *rules.Rule) (float64, error) {
+	s := r.step(desc)
 	var pts float64
 	var err error
 	if rule.Each != nil {
@@ -981,24 +892,24 @@ func (r *run) evalRule(g *rules.Group, rule *rules.Rule) (float64, error) {
 	} else {
 		pts, err = r.evalWhen(rule, s)
 	}
-	s.Points = pts
+	s.points = pts
 	return pts, err
 }
 
-func (r *run) evalWhen(rule *rules.Rule, s *model.Step) (float64, error) {
+func (r *run) evalWhen(rule *rules.Rule, s *entry) (float64, error) {
 	t, err := r.cond(rule.When, mainEnv)
 	if err != nil {
 		return 0, err
 	}
 	switch t {
 	case triFalse:
-		s.Outcome = model.Unmatched
-		s.Reads = r.traceReads(nil, rule.When)
+		s.outcome = oUnmatched
+		r.showReads(s, readFirst)
 		return 0, nil
 	case triUnknown:
-		s.Outcome = model.OutUnknown
-		s.Missing = r.missingFor(rule.When)
-		s.Reads = r.traceReads(nil, rule.When)
+		s.outcome = oUnknown
+		r.showMissing(s, rule.When)
+		r.showReads(s, readFirst)
 		return 0, nil
 	}
 	base, known, err := r.points(rule)
@@ -1006,16 +917,16 @@ func (r *run) evalWhen(rule *rules.Rule, s *model.Step) (float64, error) {
 		return 0, err
 	}
 	if !known {
-		s.Outcome = model.OutUnknown
-		s.Missing = r.missingFor(rule.PointsExpr)
-		s.Reads = r.traceReads(nil, rule.When)
+		s.outcome = oUnknown
+		r.showMissing(s, rule.PointsExpr)
+		r.showReads(s, readFirst)
 		return 0, nil
 	}
-	s.Outcome = model.Matched
+	s.outcome = oMatched
 	if rule.PointsExpr == nil {
-		s.Reads = r.traceReads(nil, rule.When) // one condition: no repeats to skip
+		r.showReads(s, readFirst)
 	} else {
-		s.Reads = r.traceReads(nil, rule.When, rule.PointsExpr)
+		r.showReads(s, readFirst|readSecond)
 	}
 	return base, nil
 }
@@ -1044,19 +955,17 @@ func (r *run) points(rule *rules.Rule) (float64, bool, error) {
 
 // evalEach scores an each rule: the matching elements, newest first, at
 // most limit of them, each decayed by its age when the rule has a halflife.
-func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
+func (r *run) evalEach(rule *rules.Rule, s *entry) (float64, error) {
 	each := rule.Each
-	s.Each = true
 	list, known := r.value(&each.List)
-	var listRead *model.Read // the list comes first in the step's reads
-	if r.e.trace {
-		listRead = &model.Read{Name: each.List.Name, Value: list}
-	}
 	if !known {
-		s.Outcome = model.OutUnknown
-		r.strs = append(r.strs, each.List.Name)
-		s.Missing = r.strs[len(r.strs)-1 : len(r.strs) : len(r.strs)]
-		s.Reads = r.traceReads(nil, each.Where)
+		s.outcome = oUnknown
+		if r.rec != nil {
+			s.missing0 = uint32(len(r.strs))
+			r.strs = append(r.strs, each.List.Name)
+			s.missing1 = uint32(len(r.strs))
+		}
+		r.showReads(s, readFirst)
 		return 0, nil
 	}
 	// A JSON lead's event list that only field predicates read is kept as
@@ -1068,9 +977,9 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 	}
 	c := each.Where
 	if r.blocked(c, c.Root) {
-		s.Outcome = model.OutUnknown
-		s.Missing = r.missingFor(c)
-		s.Reads = r.traceReads(listRead, c)
+		s.outcome = oUnknown
+		r.showMissing(s, c)
+		r.showReads(s, readList|readFirst)
 		return 0, nil
 	}
 	if byField {
@@ -1078,10 +987,10 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 	} else if err := r.match(rule, items); err != nil {
 		return 0, err
 	}
-	s.Matches = len(r.matched)
-	s.Reads = r.traceReads(listRead, c)
+	s.matches = int32(min(len(r.matched), math.MaxInt32))
+	r.showReads(s, readList|readFirst)
 	if len(r.matched) == 0 {
-		s.Outcome = model.Unmatched
+		s.outcome = oUnmatched
 		return 0, nil
 	}
 	perElement, known, err := r.elementPoints(rule)
@@ -1089,8 +998,8 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 		return 0, err
 	}
 	if !known {
-		s.Outcome = model.OutUnknown
-		s.Missing = r.missingFor(rule.PointsExpr)
+		s.outcome = oUnknown
+		r.showMissing(s, rule.PointsExpr)
 		return 0, nil
 	}
 	hasTimes := true
@@ -1129,8 +1038,8 @@ func (r *run) evalEach(rule *rules.Rule, s *model.Step) (float64, error) {
 		}
 		sum += pts
 	}
-	s.Counted = n
-	s.Outcome = model.Matched
+	s.counted = int32(min(n, math.MaxInt32))
+	s.outcome = oMatched
 	return sum, nil
 }
 
@@ -1273,31 +1182,32 @@ func (r *run) evalLadders() error {
 	for i, l := range r.pol.Ladders {
 		label := ""
 		matched := false
-		for _, st := range l.Steps {
-			s := r.newStep(model.StepLadder, st.At)
-			s.Ladder, s.Label, s.Because = l.Name, st.Label, st.Because
+		pick := -1
+		base := r.e.table.ladder[i]
+		for k, st := range l.Steps {
+			s := r.step(base + k)
 			if st.When == nil {
-				s.Outcome = model.Matched
+				s.outcome = oMatched
 				matched = true
 			} else {
 				t, err := r.cond(st.When, mainEnv)
 				if err != nil {
 					return err
 				}
-				s.Reads = r.traceReads(nil, st.When)
+				r.showReads(s, readFirst)
 				switch t {
 				case triTrue:
-					s.Outcome = model.Matched
+					s.outcome = oMatched
 					matched = true
 				case triFalse:
-					s.Outcome = model.Unmatched
+					s.outcome = oUnmatched
 				default:
-					s.Outcome = model.OutUnknown
-					s.Missing = r.missingFor(st.When)
+					s.outcome = oUnknown
+					r.showMissing(s, st.When)
 				}
 			}
 			if matched {
-				label = st.Label
+				label, pick = st.Label, k
 				break
 			}
 		}
@@ -1307,10 +1217,10 @@ func (r *run) evalLadders() error {
 			r.env[l.Name] = label
 		}
 		r.res.Labels[l.Name] = label
-		s := r.newStep(model.StepLabel, l.At)
-		s.Ladder, s.Label, s.Outcome = l.Name, label, model.Matched
+		s := r.step(base + len(l.Steps))
+		s.outcome, s.pick = oMatched, int32(pick)
 		if !matched {
-			s.Outcome = model.NoMatch
+			s.outcome = oNoMatch
 		}
 	}
 	return nil

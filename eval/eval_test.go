@@ -51,8 +51,9 @@ func rule(t *testing.T, res *model.Result, group, label string) *model.Step {
 
 func step(t *testing.T, res *model.Result, kind model.StepKind, owner, name string) *model.Step {
 	t.Helper()
-	for i := range res.Trace {
-		s := &res.Trace[i]
+	trace := res.Trace()
+	for i := range trace {
+		s := &trace[i]
 		if s.Kind != kind {
 			continue
 		}
@@ -330,9 +331,10 @@ total max 30 min 0
 	// total: 20 - 5 + 20 = 35, clamped to 30.
 	assert.Equal(t, 30.0, res.Score.Total)
 	var total *model.Step
-	for i := range res.Trace {
-		if res.Trace[i].Kind == model.StepTotal {
-			total = &res.Trace[i]
+	trace := res.Trace()
+	for i := range trace {
+		if trace[i].Kind == model.StepTotal {
+			total = &trace[i]
 		}
 	}
 	require.NotNil(t, total)
@@ -658,7 +660,7 @@ func TestEvaluate_withoutTrace(t *testing.T) {
 	require.NoError(t, err)
 	res, err := eval.New(pol, eval.WithNow(now), eval.WithTrace(false)).Evaluate(context.Background(), map[string]any{"contact": map[string]any{"email": "x@acme.io"}})
 	require.NoError(t, err)
-	assert.Empty(t, res.Trace)
+	assert.Empty(t, res.Trace())
 	assert.Equal(t, "unqualified", res.Stage)
 	assert.NotEmpty(t, res.Explain())
 }

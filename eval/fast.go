@@ -470,7 +470,7 @@ func fwMemberOf(f *rules.Framework, name string) int {
 }
 
 // fwValue is fwMember with the member coded by fwMemberOf.
-func (r *run) fwValue(i, member int) model.Value {
+func (r *state) fwValue(i, member int) model.Value {
 	st := &r.fws[i]
 	switch member {
 	case memberMet:

@@ -219,7 +219,7 @@ func (r *run) operand(c *rules.Cond, o *rules.Operand, elem any, tmp *model.Valu
 
 // read is value without copying facts and lets: it points at their slot,
 // or computes into tmp.
-func (r *run) read(ref *rules.Ref, tmp *model.Value) (*model.Value, bool) {
+func (r *state) read(ref *rules.Ref, tmp *model.Value) (*model.Value, bool) {
 	switch {
 	case ref.Kind == rules.RefFact && ref.Node != nil:
 		v := &r.slots[ref.Index]

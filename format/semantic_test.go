@@ -180,9 +180,11 @@ func result(ev *eval.Evaluator, lead []byte) string {
 		return "error: " + positions.ReplaceAllString(err.Error(), "POS")
 	}
 	res.Policy.Hash = ""
-	for i := range res.Trace {
-		res.Trace[i].At = ""
+	trace := res.Trace()
+	for i := range trace {
+		trace[i].At = ""
 	}
+	res.SetTrace(model.StepList(trace))
 	b, err := json.Marshal(res)
 	if err != nil {
 		return "marshal error: " + err.Error()

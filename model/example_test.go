@@ -18,15 +18,15 @@ func ExampleResult_Explain() {
 		Score: model.Score{Total: 15, Groups: map[string]model.GroupScore{
 			"fit": {Points: 15, Raw: 15, Max: &max},
 		}},
-		Trace: []model.Step{
-			{Kind: model.StepRule, Group: "fit", Label: "Target industry", Outcome: model.Matched, Points: 15,
-				Reads: model.Reads{{Name: "company.industry", Value: model.ValueOf("saas")}}, At: "acme.qual:42:3"},
-			{Kind: model.StepRule, Group: "fit", Label: "Decision maker", Outcome: model.OutUnknown,
-				Missing: []string{"contact.role"}, At: "acme.qual:45:3"},
-			{Kind: model.StepGroup, Group: "fit", Outcome: model.HasValue, Points: 15, Raw: 15, At: "acme.qual:41:1"},
-		},
 		Missing: []string{"contact.role"},
 	}
+	res.SetTrace(model.StepList{
+		{Kind: model.StepRule, Group: "fit", Label: "Target industry", Outcome: model.Matched, Points: 15,
+			Reads: model.Reads{{Name: "company.industry", Value: model.ValueOf("saas")}}, At: "acme.qual:42:3"},
+		{Kind: model.StepRule, Group: "fit", Label: "Decision maker", Outcome: model.OutUnknown,
+			Missing: []string{"contact.role"}, At: "acme.qual:45:3"},
+		{Kind: model.StepGroup, Group: "fit", Outcome: model.HasValue, Points: 15, Raw: 15, At: "acme.qual:41:1"},
+	})
 	fmt.Print(res.Explain())
 	// Output:
 	// stage: mql

@@ -14,6 +14,7 @@ import (
 // of the trace says what happened, the points, the values read and where
 // the rule is written.
 func (r *Result) Explain() string {
+	trace := r.Trace()
 	var b strings.Builder
 	fmt.Fprintf(&b, "stage: %s\n", orNone(r.Stage))
 	for _, name := range SortedKeys(r.Labels) {
@@ -25,38 +26,38 @@ func (r *Result) Explain() string {
 	fmt.Fprintf(&b, "policy: %s %s (%s), evaluated at %s\n", r.Policy.Name, r.Policy.Version, shortHash(r.Policy.Hash), r.Now.UTC().Format(time.RFC3339))
 
 	if len(r.Score.Groups) > 0 {
-		for _, g := range r.groupOrder() {
+		for _, g := range r.groupOrder(trace) {
 			gs := r.Score.Groups[g]
 			fmt.Fprintf(&b, "\nscore.%s = %s %s\n", g, FormatNumber(gs.Points), gs.ClampNote())
 			tw := newTable(&b)
-			for i := range r.Trace {
-				s := &r.Trace[i]
+			for i := range trace {
+				s := &trace[i]
 				if s.Kind == StepRule && s.Group == g {
 					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Outcome, s.PointsText(), s.Label, s.Detail(), s.At)
 				}
 			}
 			tw.Flush()
 		}
-		if t := r.totalStep(); t != nil && t.Points != t.Raw {
+		if t := totalStep(trace); t != nil && t.Points != t.Raw {
 			fmt.Fprintf(&b, "\nscore.total = %s (sum of groups %s, clamped by total at %s)\n", FormatNumber(t.Points), FormatNumber(t.Raw), t.At)
 		}
 	}
 
 	if len(r.Frameworks) > 0 {
-		for _, name := range r.frameworkOrder() {
+		for _, name := range r.frameworkOrder(trace) {
 			f := r.Frameworks[name]
 			verdict := "not qualified"
 			if f.Qualified {
 				verdict = "qualified"
 			}
 			rule := ""
-			if s := r.findStep(StepFramework, name); s != nil {
+			if s := findStep(trace, StepFramework, name); s != nil {
 				rule = "(" + s.Label + ")"
 			}
 			fmt.Fprintf(&b, "\n%s: %s, %d/%d met, %d unmet, %d unknown %s\n", name, verdict, f.Met, f.Total, f.Unmet, f.Unknown, rule)
 			tw := newTable(&b)
-			for i := range r.Trace {
-				s := &r.Trace[i]
+			for i := range trace {
+				s := &trace[i]
 				if s.Kind == StepCriterion && s.Framework == name {
 					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Outcome, s.Name, s.Label, s.Detail(), s.At)
 				}
@@ -65,12 +66,12 @@ func (r *Result) Explain() string {
 		}
 	}
 
-	if ladders := r.ladderOrder(); len(ladders) > 0 {
+	if ladders := r.ladderOrder(trace); len(ladders) > 0 {
 		for _, name := range ladders {
 			fmt.Fprintf(&b, "\n%s = %s\n", name, orNone(r.Labels[name]))
 			tw := newTable(&b)
-			for i := range r.Trace {
-				s := &r.Trace[i]
+			for i := range trace {
+				s := &trace[i]
 				if s.Kind == StepLadder && s.Ladder == name {
 					detail := s.Detail()
 					if s.Because != "" && s.Outcome == Matched {
@@ -84,9 +85,9 @@ func (r *Result) Explain() string {
 	}
 
 	var lets []*Step
-	for i := range r.Trace {
-		if r.Trace[i].Kind == StepLet {
-			lets = append(lets, &r.Trace[i])
+	for i := range trace {
+		if trace[i].Kind == StepLet {
+			lets = append(lets, &trace[i])
 		}
 	}
 	if len(lets) > 0 {
@@ -200,9 +201,9 @@ func (s *Step) Detail() string {
 	return strings.Join(parts, "  ")
 }
 
-func (r *Result) findStep(kind StepKind, name string) *Step {
-	for i := range r.Trace {
-		s := &r.Trace[i]
+func findStep(trace []Step, kind StepKind, name string) *Step {
+	for i := range trace {
+		s := &trace[i]
 		if s.Kind == kind && (s.Framework == name || s.Ladder == name || s.Group == name) {
 			return s
 		}
@@ -210,10 +211,10 @@ func (r *Result) findStep(kind StepKind, name string) *Step {
 	return nil
 }
 
-func (r *Result) totalStep() *Step {
-	for i := range r.Trace {
-		if r.Trace[i].Kind == StepTotal {
-			return &r.Trace[i]
+func totalStep(trace []Step) *Step {
+	for i := range trace {
+		if trace[i].Kind == StepTotal {
+			return &trace[i]
 		}
 	}
 	return nil
@@ -221,23 +222,23 @@ func (r *Result) totalStep() *Step {
 
 // groupOrder lists groups in evaluation order when there is a trace, or by
 // name without one; frameworkOrder and ladderOrder do the same.
-func (r *Result) groupOrder() []string {
-	return r.order(StepGroup, func(s *Step) string { return s.Group }, SortedKeys(r.Score.Groups))
+func (r *Result) groupOrder(trace []Step) []string {
+	return order(trace, StepGroup, func(s *Step) string { return s.Group }, SortedKeys(r.Score.Groups))
 }
 
-func (r *Result) frameworkOrder() []string {
-	return r.order(StepFramework, func(s *Step) string { return s.Framework }, SortedKeys(r.Frameworks))
+func (r *Result) frameworkOrder(trace []Step) []string {
+	return order(trace, StepFramework, func(s *Step) string { return s.Framework }, SortedKeys(r.Frameworks))
 }
 
-func (r *Result) ladderOrder() []string {
-	return r.order(StepLabel, func(s *Step) string { return s.Ladder }, SortedKeys(r.Labels))
+func (r *Result) ladderOrder(trace []Step) []string {
+	return order(trace, StepLabel, func(s *Step) string { return s.Ladder }, SortedKeys(r.Labels))
 }
 
-func (r *Result) order(kind StepKind, name func(*Step) string, fallback []string) []string {
+func order(trace []Step, kind StepKind, name func(*Step) string, fallback []string) []string {
 	var out []string
-	for i := range r.Trace {
-		if r.Trace[i].Kind == kind {
-			out = append(out, name(&r.Trace[i]))
+	for i := range trace {
+		if trace[i].Kind == kind {
+			out = append(out, name(&trace[i]))
 		}
 	}
 	if len(out) == 0 {

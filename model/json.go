@@ -48,11 +48,11 @@ func (r *Result) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `},"missing":[`...)
 	dst = appendStrings(dst, r.Missing)
 	dst = append(dst, `],"trace":[`...)
-	for i := range r.Trace {
+	for i, s := range r.Steps() {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = r.Trace[i].appendJSON(dst)
+		dst = s.appendJSON(dst)
 	}
 	return append(dst, "]}"...)
 }

@@ -147,6 +147,7 @@ func resultFromJSON(tb testing.TB, b []byte) *Result {
 	for _, m := range o.get("missing").([]any) {
 		r.Missing = append(r.Missing, str(m))
 	}
+	var trace StepList
 	for _, x := range o.get("trace").([]any) {
 		s := x.(object)
 		st := Step{Kind: StepKind(str(s.get("kind"))), Group: str(s.get("group")), Framework: str(s.get("framework")),
@@ -169,8 +170,9 @@ func resultFromJSON(tb testing.TB, b []byte) *Result {
 				st.Missing = append(st.Missing, str(m))
 			}
 		}
-		r.Trace = append(r.Trace, st)
+		trace = append(trace, st)
 	}
+	r.SetTrace(trace)
 	return r
 }
 

@@ -292,6 +292,7 @@ func TestAppendJSON_matchesBefore(t *testing.T) {
 		for range rng.IntN(3) {
 			r.Missing = append(r.Missing, str())
 		}
+		var trace StepList
 		for range rng.IntN(30) {
 			s := Step{Kind: kinds[rng.IntN(len(kinds))], Group: str(), Framework: str(), Ladder: str(), Name: str(),
 				Label: str(), Outcome: outcomes[rng.IntN(len(outcomes))], Points: num(), Raw: num(), Value: value(),
@@ -302,8 +303,9 @@ func TestAppendJSON_matchesBefore(t *testing.T) {
 			for range rng.IntN(3) {
 				s.Missing = append(s.Missing, str())
 			}
-			r.Trace = append(r.Trace, s)
+			trace = append(trace, s)
 		}
+		r.SetTrace(trace)
 		want := refResultJSON(nil, r)
 		got := r.AppendJSON(nil)
 		require.Equal(t, string(want), string(got))
@@ -341,13 +343,13 @@ func TestResultJSON_isValidAndComplete(t *testing.T) {
 		Frameworks: map[string]*FrameworkResult{"BANT": {Met: 3, Unknown: 1, Total: 4, Qualified: true,
 			Criteria: map[string]Status{"budget": Met, "timeline": Unknown}}},
 		Missing: []string{"timeline.days"},
-		Trace: []Step{
-			{Kind: StepLet, Name: "dm", Outcome: HasValue, Value: ValueOf(true), At: "p.qual:1:1"},
-			{Kind: StepRule, Group: "fit", Label: "x", Outcome: Matched, Points: 15, Each: true, Matches: 2, Counted: 1,
-				Reads: Reads{{Name: "events", Value: ValueOf([]any{map[string]any{"at": "2026-10-01T00:00:00Z"}})}, {Name: "gone"}}, At: "p.qual:2:3"},
-			{Kind: StepGroup, Group: "fit", Outcome: HasValue, Points: 50, Raw: 55},
-		},
 	}
+	r.SetTrace(StepList{
+		{Kind: StepLet, Name: "dm", Outcome: HasValue, Value: ValueOf(true), At: "p.qual:1:1"},
+		{Kind: StepRule, Group: "fit", Label: "x", Outcome: Matched, Points: 15, Each: true, Matches: 2, Counted: 1,
+			Reads: Reads{{Name: "events", Value: ValueOf([]any{map[string]any{"at": "2026-10-01T00:00:00Z"}})}, {Name: "gone"}}, At: "p.qual:2:3"},
+		{Kind: StepGroup, Group: "fit", Outcome: HasValue, Points: 50, Raw: 55},
+	})
 	b, err := json.Marshal(r)
 	require.NoError(t, err)
 	require.True(t, json.Valid(b))
@@ -433,11 +435,11 @@ func refResultJSON(dst []byte, r *Result) []byte {
 		dst = refAppendString(dst, m)
 	}
 	dst = append(dst, `],"trace":[`...)
-	for i := range r.Trace {
+	for i, s := range r.Trace() {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = refStepJSON(dst, &r.Trace[i])
+		dst = refStepJSON(dst, &s)
 	}
 	return append(dst, "]}"...)
 }

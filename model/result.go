@@ -1,7 +1,10 @@
 package model
 
 import (
+	"iter"
+	"slices"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -25,34 +28,123 @@ type Result struct {
 	Frameworks map[string]*FrameworkResult `json:"frameworks"`
 	// Missing lists, sorted, the facts the policy reads that the lead lacks.
 	Missing []string `json:"missing"`
-	// Trace is every let, criterion, rule and ladder step in evaluation order.
-	Trace []Step `json:"trace"`
 
+	// trace holds the explanation trace (Trace, Steps): as an evaluator
+	// recorded it, or as SetTrace gave it.
+	trace TraceRecord
 	// scratch is memory the evaluator reuses when it evaluates into this
-	// result again: the steps' Reads and Missing point into it.
+	// result again.
 	scratch Scratch
 }
+
+// TraceRecord is a trace as an evaluator records it while it runs: what
+// happened at each step, kept compactly, with the values the steps read
+// left where they are. A step is rendered as a Step only when something
+// reads it (Result.Trace, Result.Steps, the JSON and the Explain text), so
+// that evaluating with the trace on costs little more than with it off.
+type TraceRecord interface {
+	// Len is the number of steps.
+	Len() int
+	// Render writes step i into s. The values the step read are appended
+	// to reads, s.Reads is set to them (its capacity capped at its length,
+	// so that later appends cannot change it), and the grown slice is
+	// returned.
+	Render(i int, s *Step, reads []Read) []Read
+}
+
+// StepList is a trace given as its steps, for results built by hand.
+type StepList []Step
+
+// Len is the number of steps.
+func (l StepList) Len() int { return len(l) }
+
+// Render copies step i.
+func (l StepList) Render(i int, s *Step, reads []Read) []Read {
+	*s = l[i]
+	return reads
+}
+
+// SetTrace makes rec the result's trace; nil means none.
+func (r *Result) SetTrace(rec TraceRecord) { r.trace = rec }
+
+// TraceRecord returns the result's trace as it is kept, for an evaluator
+// that evaluates into the result again to reuse its memory; nil if none.
+func (r *Result) TraceRecord() TraceRecord { return r.trace }
+
+// TraceLen returns the number of trace steps.
+func (r *Result) TraceLen() int {
+	if r.trace == nil {
+		return 0
+	}
+	return r.trace.Len()
+}
+
+// Trace returns the explanation trace: every let, criterion, rule, group,
+// framework and ladder step, in evaluation order. Each call renders a new
+// slice; Steps reads the trace without one. Like the rest of a result
+// evaluated into again (eval.EvaluateInto), the steps' Missing lists are
+// overwritten by the next evaluation.
+func (r *Result) Trace() []Step {
+	n := r.TraceLen()
+	if n == 0 {
+		return nil
+	}
+	steps := make([]Step, n)
+	var reads []Read
+	for i := range steps {
+		// A step's Reads keep pointing into the buffer they were rendered
+		// into when it grows.
+		reads = r.trace.Render(i, &steps[i], reads)
+	}
+	return steps
+}
+
+// Steps returns an iterator over the trace's steps, rendered one at a
+// time into the same Step: the *Step and its Reads are valid only until
+// the iterator moves on. Nothing is allocated once it runs.
+func (r *Result) Steps() iter.Seq2[int, *Step] {
+	return func(yield func(int, *Step) bool) {
+		n := r.TraceLen()
+		if n == 0 {
+			return
+		}
+		buf := renderPool.Get().(*renderBuf)
+		defer renderPool.Put(buf)
+		for i := range n {
+			buf.reads = r.trace.Render(i, &buf.step, buf.reads[:0])
+			if !yield(i, &buf.step) {
+				break
+			}
+		}
+		buf.step = Step{}
+		clear(buf.reads)
+		if cap(buf.reads) > 1024 {
+			buf.reads = nil
+		}
+	}
+}
+
+// renderBuf is the memory Steps renders steps into.
+type renderBuf struct {
+	step  Step
+	reads []Read
+}
+
+var renderPool = sync.Pool{New: func() any { return new(renderBuf) }}
 
 // Scratch is the memory an evaluator keeps in a result, to reuse when it
 // evaluates into the same result again: what the last evaluation's trace
 // points into. Code other than an evaluator has no use for it.
 type Scratch struct {
-	// Reads and Strs hold the trace steps' reads and missing lists.
-	Reads []Read
-	Strs  []string
 	// Maps and Lists are the objects and arrays decoded from a JSON lead
 	// (events, lists, objects read whole), each used once per evaluation.
 	Maps  []map[string]any
 	Lists [][]any
 }
 
-// Scratch returns the memory of the last evaluation into r, Reads and Strs
-// emptied, for the evaluator to reuse.
-func (r *Result) Scratch() Scratch {
-	s := r.scratch
-	s.Reads, s.Strs = s.Reads[:0], s.Strs[:0]
-	return s
-}
+// Scratch returns the memory of the last evaluation into r, for the
+// evaluator to reuse.
+func (r *Result) Scratch() Scratch { return r.scratch }
 
 // KeepScratch stores the memory of an evaluation into r, for the next one.
 func (r *Result) KeepScratch(s Scratch) { r.scratch = s }
@@ -174,11 +266,13 @@ func (r *Result) Group(name string) GroupScore { return r.Score.Groups[name] }
 func (r *Result) Framework(name string) *FrameworkResult { return r.Frameworks[name] }
 
 // Rule returns the trace step of the rule with label in group, or nil.
+// The step is a copy: changing it does not change the result.
 func (r *Result) Rule(group, label string) *Step {
-	for i := range r.Trace {
-		s := &r.Trace[i]
+	for _, s := range r.Steps() {
 		if s.Kind == StepRule && s.Group == group && s.Label == label {
-			return s
+			c := *s
+			c.Reads = slices.Clone(s.Reads)
+			return &c
 		}
 	}
 	return nil

@@ -112,8 +112,9 @@ func (a *Assertions) step(block, label string) (*model.Step, *target, bool) {
 		return nil, nil, false
 	}
 	var labels []string
-	for i := range a.res.Trace {
-		s := &a.res.Trace[i]
+	trace := a.res.Trace()
+	for i := range trace {
+		s := &trace[i]
 		switch {
 		case s.Kind == model.StepRule && s.Group == block:
 			if s.Label == label {

@@ -170,8 +170,9 @@ type item struct {
 // stepIn returns the item's step in the result's trace, or nil when the
 // item was not evaluated (a ladder step after the one that matched).
 func (it item) stepIn(res *model.Result) *model.Step {
-	for i := range res.Trace {
-		s := &res.Trace[i]
+	trace := res.Trace()
+	for i := range trace {
+		s := &trace[i]
 		switch {
 		case it.kind == itemRule && s.Kind == model.StepRule && s.Group == it.block && s.Label == it.name,
 			it.kind == itemCriterion && s.Kind == model.StepCriterion && s.Framework == it.block && s.Name == it.name,

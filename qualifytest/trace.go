@@ -83,7 +83,7 @@ func groupSection(b *strings.Builder, res *model.Result, s *section, steps []mod
 	gs := res.Score.Groups[s.block]
 	fmt.Fprintf(b, "score.%s = %s %s\n", s.block, model.FormatNumber(gs.Points), gs.ClampNote())
 	tw := newTable(b)
-	for _, st := range res.Trace {
+	for _, st := range res.Trace() {
 		if st.Kind == model.StepRule && st.Group == s.block && s.wants(st.Label) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", st.Outcome, st.PointsText(), st.Label, st.Detail(), st.At)
 			steps = append(steps, st)
@@ -95,7 +95,7 @@ func groupSection(b *strings.Builder, res *model.Result, s *section, steps []mod
 
 func totalSection(b *strings.Builder, res *model.Result, steps []model.Step) []model.Step {
 	line := "score.total = " + model.FormatNumber(res.Score.Total)
-	for _, st := range res.Trace {
+	for _, st := range res.Trace() {
 		if st.Kind == model.StepTotal {
 			if st.Points != st.Raw {
 				line += fmt.Sprintf(" (sum of groups %s, clamped by total at %s)", model.FormatNumber(st.Raw), st.At)
@@ -105,7 +105,7 @@ func totalSection(b *strings.Builder, res *model.Result, steps []model.Step) []m
 	}
 	b.WriteString(line + "\n")
 	tw := newTable(b)
-	for _, st := range res.Trace {
+	for _, st := range res.Trace() {
 		if st.Kind == model.StepGroup {
 			gs := res.Score.Groups[st.Group]
 			fmt.Fprintf(tw, "  score.%s\t= %s\t%s\n", st.Group, model.FormatNumber(gs.Points), gs.ClampNote())
@@ -125,7 +125,7 @@ func frameworkSection(b *strings.Builder, res *model.Result, s *section, steps [
 		verdict = "qualified"
 	}
 	rule := ""
-	for _, st := range res.Trace {
+	for _, st := range res.Trace() {
 		if st.Kind == model.StepFramework && st.Framework == s.block {
 			rule = " (" + st.Label + ")"
 			if s.all {
@@ -135,7 +135,7 @@ func frameworkSection(b *strings.Builder, res *model.Result, s *section, steps [
 	}
 	fmt.Fprintf(b, "%s: %s, %d/%d met, %d unmet, %d unknown%s\n", s.block, verdict, f.Met, f.Total, f.Unmet, f.Unknown, rule)
 	tw := newTable(b)
-	for _, st := range res.Trace {
+	for _, st := range res.Trace() {
 		if st.Kind == model.StepCriterion && st.Framework == s.block && s.wants(st.Name) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", st.Outcome, st.Name, st.Label, st.Detail(), st.At)
 			steps = append(steps, st)
@@ -149,7 +149,7 @@ func ladderSection(b *strings.Builder, pol *rules.Policy, res *model.Result, s *
 	fmt.Fprintf(b, "%s = %s\n", s.block, orNone(res.Labels[s.block]))
 	tw := newTable(b)
 	tried := map[string]bool{}
-	for _, st := range res.Trace {
+	for _, st := range res.Trace() {
 		if st.Kind == model.StepLadder && st.Ladder == s.block {
 			tried[st.Label] = true
 			if !s.wants(st.Label) {

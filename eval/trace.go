@@ -1,0 +1,236 @@
+package eval
+
+import (
+	"github.com/qualifyhq/qualify/model"
+	"github.com/qualifyhq/qualify/rules"
+)
+
+// The trace is recorded, not built, while a lead is evaluated: each step
+// is an entry of a few numbers (what happened, the points, where its
+// missing facts are), and the part of the step that the policy fixes is a
+// stepDesc made once per Evaluator. The values a step read are not copied:
+// the compiler lets a condition read only what is final by the time it
+// runs (E203: lets before frameworks, frameworks in order, groups after
+// frameworks, ladders last), so the record keeps the lead's state and the
+// reads are looked up when a step is rendered (record.Render), each the
+// value the step saw.
+
+// stepDesc is what the policy fixes of a trace step.
+type stepDesc struct {
+	kind                                               model.StepKind
+	group, framework, ladder, name, label, because, at string
+	each                                               bool
+	// conds are the conditions whose reads a step shows: a let's value, a
+	// criterion's when, a framework's qualified when, a rule's when (or an
+	// each rule's where) and points, a ladder step's when.
+	conds [2]*rules.Cond
+	// list is an each rule's list, let a let's index (-1 for other
+	// steps), and labels a ladder's step labels.
+	list   *rules.Ref
+	let    int
+	labels []string
+}
+
+// Which reads an entry shows (entry.reads).
+const (
+	readFirst  = 1 << iota // conds[0]
+	readSecond             // conds[1]
+	readList               // the each rule's list, first
+)
+
+// outcomes are the entry.outcome codes.
+var outcomes = [...]model.Outcome{"", model.Matched, model.Unmatched, model.OutUnknown, model.OutMet,
+	model.OutUnmet, model.HasValue, model.Qualified, model.NotQualified, model.NoMatch}
+
+const (
+	oNone uint8 = iota
+	oMatched
+	oUnmatched
+	oUnknown
+	oMet
+	oUnmet
+	oValue
+	oQualified
+	oNotQualified
+	oNoMatch
+)
+
+// entry is one recorded step. It holds no pointers, so that recording it
+// is a few plain stores.
+type entry struct {
+	desc    uint32
+	outcome uint8
+	reads   uint8
+	// pick is a ladder's matched step (-1: none).
+	pick             int32
+	matches, counted int32
+	points, raw      float64
+	// missing is the step's range of record.strs.
+	missing0, missing1 uint32
+}
+
+// record is an evaluation's trace: the model.TraceRecord of its result.
+// It owns the lead's state and the steps' missing facts while the result
+// is read, and is reused when the result is evaluated into again.
+type record struct {
+	descs   []stepDesc
+	entries []entry
+	strs    []string
+	st      state
+}
+
+var _ model.TraceRecord = (*record)(nil)
+
+// Len is the number of steps.
+func (rec *record) Len() int { return len(rec.entries) }
+
+// Render writes step i into s and its reads into reads.
+func (rec *record) Render(i int, s *model.Step, reads []model.Read) []model.Read {
+	e := &rec.entries[i]
+	d := &rec.descs[e.desc]
+	*s = model.Step{Kind: d.kind, Group: d.group, Framework: d.framework, Ladder: d.ladder, Name: d.name,
+		Label: d.label, Outcome: outcomes[e.outcome], Points: e.points, Raw: e.raw, Each: d.each,
+		Matches: int(e.matches), Counted: int(e.counted), Because: d.because, At: d.at}
+	if e.missing1 > e.missing0 {
+		s.Missing = rec.strs[e.missing0:e.missing1:e.missing1]
+	}
+	switch {
+	case d.let >= 0 && e.outcome == oValue:
+		s.Value = rec.st.lets[d.let].val
+	case d.kind == model.StepLabel:
+		s.Label = ""
+		if e.pick >= 0 {
+			s.Label = d.labels[e.pick]
+		}
+	}
+	start := len(reads)
+	reads = rec.renderReads(d, e, reads)
+	if len(reads) > start {
+		s.Reads = reads[start:len(reads):len(reads)]
+	}
+	return reads
+}
+
+// renderReads appends what the step read, each name once: the list of an
+// each rule first, then its conditions' reads in order. Missing facts and
+// unknown lets show as null, so that a guarded read that fell back to its
+// default is visible; other unknown values are left out.
+func (rec *record) renderReads(d *stepDesc, e *entry, reads []model.Read) []model.Read {
+	start := len(reads)
+	dedupe := false
+	if e.reads&readList != 0 {
+		v, _ := rec.st.value(d.list)
+		reads = append(reads, model.Read{Name: d.list.Name, Value: v})
+		dedupe = true
+	}
+	if e.reads&(readFirst|readSecond) == readFirst|readSecond {
+		dedupe = true
+	}
+	for k, c := range d.conds {
+		if c == nil || e.reads&(readFirst<<k) == 0 {
+			continue
+		}
+		for i := range c.Reads {
+			ref := &c.Reads[i]
+			if ref.Kind == rules.RefNow || dedupe && traced(reads[start:], ref.Name) {
+				continue
+			}
+			var tmp model.Value
+			v, ok := rec.st.read(ref, &tmp)
+			switch {
+			case ok:
+				reads = append(reads, model.Read{Name: ref.Name, Value: *v})
+			case ref.Kind == rules.RefFact || ref.Kind == rules.RefLet:
+				reads = append(reads, model.Read{Name: ref.Name})
+			}
+		}
+	}
+	return reads
+}
+
+func traced(reads []model.Read, name string) bool {
+	for i := range reads {
+		if reads[i].Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// stepTable is the stepDescs of a policy, and where each block's are.
+type stepTable struct {
+	descs []stepDesc
+	// fw, group and ladder are the index of the first desc of each
+	// framework (its criteria, then the framework), group (its rules, then
+	// the group) and ladder (its steps, then the ladder); total is the
+	// total's.
+	fw, group, ladder []int
+	total             int
+}
+
+func newStepTable(pol *rules.Policy) stepTable {
+	var t stepTable
+	add := func(d stepDesc) { t.descs = append(t.descs, d) }
+	for i, l := range pol.Lets {
+		add(stepDesc{kind: model.StepLet, name: l.Name, at: l.At, conds: [2]*rules.Cond{l.Value}, let: i})
+	}
+	for _, f := range pol.Frameworks {
+		t.fw = append(t.fw, len(t.descs))
+		for _, c := range f.Criteria {
+			add(stepDesc{kind: model.StepCriterion, framework: f.Name, name: c.Name, label: c.Label, at: c.At,
+				conds: [2]*rules.Cond{c.When}, let: -1})
+		}
+		add(stepDesc{kind: model.StepFramework, framework: f.Name, label: f.Verdict, at: f.At,
+			conds: [2]*rules.Cond{f.Qualified}, let: -1})
+	}
+	for _, g := range pol.Groups {
+		t.group = append(t.group, len(t.descs))
+		for _, rule := range g.Rules {
+			d := stepDesc{kind: model.StepRule, group: g.Name, label: rule.Label, at: rule.At,
+				conds: [2]*rules.Cond{rule.When, rule.PointsExpr}, let: -1}
+			if rule.Each != nil {
+				d.each, d.list, d.conds[0] = true, &rule.Each.List, rule.Each.Where
+			}
+			add(d)
+		}
+		add(stepDesc{kind: model.StepGroup, group: g.Name, at: g.At, let: -1})
+	}
+	t.total = len(t.descs)
+	add(stepDesc{kind: model.StepTotal, at: pol.TotalAt, let: -1})
+	for _, l := range pol.Ladders {
+		t.ladder = append(t.ladder, len(t.descs))
+		labels := make([]string, len(l.Steps))
+		for i, st := range l.Steps {
+			labels[i] = st.Label
+			add(stepDesc{kind: model.StepLadder, ladder: l.Name, label: st.Label, because: st.Because, at: st.At,
+				conds: [2]*rules.Cond{st.When}, let: -1})
+		}
+		add(stepDesc{kind: model.StepLabel, ladder: l.Name, at: l.At, labels: labels, let: -1})
+	}
+	return t
+}
+
+// step records a step of desc d and returns its entry for the caller to
+// fill; with the trace off it returns a scratch entry.
+func (r *run) step(d int) *entry {
+	rec := r.rec
+	if rec == nil {
+		return &r.scratch
+	}
+	rec.entries = append(rec.entries, entry{desc: uint32(d), pick: -1})
+	return &rec.entries[len(rec.entries)-1]
+}
+
+// showReads marks which of its conditions' reads the step shows.
+func (r *run) showReads(e *entry, which uint8) { e.reads = which }
+
+// showMissing records the facts the conditions need that the lead lacks
+// (see missingFor) as the step's missing facts.
+func (r *run) showMissing(e *entry, conds ...*rules.Cond) {
+	if r.rec == nil {
+		return
+	}
+	e.missing0 = uint32(len(r.strs))
+	r.missingFor(conds...)
+	e.missing1 = uint32(len(r.strs))
+}
