@@ -60,6 +60,13 @@ type Evaluator struct {
 	// eventField names, by schema node, the one field of an event list's
 	// elements that an evaluation without a trace reads (see eventFields).
 	eventField []string
+	// factSlots holds, for each of the policy's FactReads, its slot (-1
+	// for a fact the schema does not declare).
+	factSlots []int32
+	// typeMatch marks, by schema node, the event lists whose each rules
+	// all test the elements' type and score constant points: the type of
+	// each element, read when the list is checked, is all they need.
+	typeMatch []bool
 }
 
 // Option configures an Evaluator.
@@ -94,11 +101,19 @@ func New(pol *rules.Policy, opts ...Option) *Evaluator {
 	for _, opt := range opts {
 		opt(e)
 	}
-	e.table = newStepTable(pol)
 	if !e.noBinding {
 		e.leaves, e.preds = bindLeaves(pol)
 		if !e.trace {
 			e.eventField = eventFields(pol)
+		}
+		e.typeMatch = typeMatches(pol)
+	}
+	e.table = newStepTable(pol, e.leaves)
+	e.factSlots = make([]int32, len(pol.FactReads))
+	for i, ref := range pol.FactReads {
+		e.factSlots[i] = -1
+		if ref.Node != nil {
+			e.factSlots[i] = int32(ref.Index)
 		}
 	}
 	if pol.Schema != nil {
@@ -239,6 +254,13 @@ type state struct {
 	ownFw int
 }
 
+// takeState makes the memory of st the run's, for reset to fill, and
+// leaves st without it.
+func (r *run) takeState(st *state) {
+	r.slots, r.lets, r.fws, r.groups, r.labels, r.raw = st.slots, st.lets, st.fws, st.groups, st.labels, nil
+	st.slots, st.lets, st.fws, st.groups, st.labels, st.raw = nil, nil, nil, nil, nil, nil
+}
+
 // run is the state of one evaluation; runs are pooled and reused.
 type run struct {
 	state
@@ -296,12 +318,15 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 		// (finish): its memory is reused for this one.
 		rec, _ := res.TraceRecord().(*record)
 		if rec == nil {
-			rec = &record{entries: make([]entry, 0, len(e.table.descs))}
+			rec = &record{}
 		}
 		r.rec = rec
 		rec.descs = e.table.descs
+		if cap(rec.entries) < len(e.table.descs) {
+			rec.entries = make([]entry, 0, len(e.table.descs))
+		}
 		rec.entries = rec.entries[:0]
-		r.state, rec.st = rec.st, state{}
+		r.takeState(&rec.st)
 		r.strs, rec.strs = rec.strs[:0], nil
 		clear(r.slots)
 		res.SetTrace(rec)
@@ -381,7 +406,8 @@ func (r *run) finish() {
 		// The trace renders the values its steps read from the lead's
 		// state: it stays with the result until it is evaluated into again.
 		rec.st, rec.strs = r.state, r.strs
-		r.state, r.strs, r.rec = state{}, nil, nil
+		r.takeState(&state{})
+		r.strs, r.rec = nil, nil
 	} else {
 		clear(r.slots)
 		clear(r.lets)
@@ -393,6 +419,14 @@ func (r *run) finish() {
 		clear(r.env)
 	}
 	r.score = nil
+}
+
+// setEntry sets m[k] to v. A reused result mostly holds v already, and
+// finding a key in a small map is cheaper than storing it.
+func setEntry[V comparable](m map[string]V, k string, v V) {
+	if old, ok := m[k]; !ok || old != v {
+		m[k] = v
+	}
 }
 
 func resetMap[V any](m map[string]V, n int) map[string]V {
@@ -436,12 +470,12 @@ func (r *run) decode(m map[string]any) error {
 // noteMissing lists in the result the facts conditions read that the lead
 // lacks.
 func (r *run) noteMissing() {
-	for i := range r.pol.FactReads {
-		ref := &r.pol.FactReads[i]
-		if ref.Node != nil && r.slots[ref.Index].Kind != model.KindMissing || ref.Node == nil && r.known(ref) {
+	for i, slot := range r.e.factSlots {
+		if slot >= 0 && r.slots[slot].Kind != model.KindMissing ||
+			slot < 0 && r.known(&r.pol.FactReads[i]) {
 			continue
 		}
-		r.res.Missing = append(r.res.Missing, ref.Name)
+		r.res.Missing = append(r.res.Missing, r.pol.FactReads[i].Name)
 	}
 }
 
@@ -605,6 +639,18 @@ func (r *run) cond(c *rules.Cond, env envFor) (tri, error) {
 	return r.truth(c, c.Root, env)
 }
 
+// condOf is cond for the first condition of a step: a condition that is
+// one bound leaf runs its closure straight from the step table.
+func (r *run) condOf(d *stepDesc, env envFor) (tri, error) {
+	if d.leaf != nil {
+		if t, ok := d.leaf(r); ok {
+			return t, nil
+		}
+	}
+	c := d.conds[0]
+	return r.truth(c, c.Root, env)
+}
+
 // boundLeaf runs a leaf's bound closure; ok is false when the node is not
 // a bound leaf or its closure leaves it to the general path.
 func (r *run) boundLeaf(n *rules.Node) (tri, bool) {
@@ -684,52 +730,35 @@ func (r *run) truth(c *rules.Cond, n *rules.Node, env envFor) (tri, error) {
 	return triFalse, &ConditionError{At: c.At, Expr: c.Text, Msg: fmt.Sprintf("a condition must be true or false, but this is %s", describe(out))}
 }
 
-// missingFor lists the facts conditions need that the lead lacks,
-// following unknown lets to the facts that made them unknown.
-func (r *run) missingFor(conds ...*rules.Cond) []string {
-	if !r.e.trace {
-		return nil // only trace steps show them
-	}
-	start := len(r.strs)
+// missingOf appends to r.strs, sorted and each once, the facts that the
+// step's conditions (which) need and the lead lacks, following unknown
+// lets to the facts that made them unknown, and returns their range.
+func (r *run) missingOf(d *stepDesc, which uint8) (lo, hi int) {
+	lo = len(r.strs)
 	add := func(name string) {
-		if !slices.Contains(r.strs[start:], name) {
+		if !slices.Contains(r.strs[lo:], name) {
 			r.strs = append(r.strs, name)
 		}
 	}
-	for _, c := range conds {
-		if c == nil {
+	for k, c := range d.conds {
+		if c == nil || which&(readFirst<<k) == 0 {
 			continue
 		}
-		r.missingIn(c, c.Root, add)
-	}
-	out := r.strs[start:len(r.strs):len(r.strs)]
-	slices.Sort(out)
-	return out
-}
-
-func (r *run) missingIn(c *rules.Cond, n *rules.Node, add func(string)) {
-	if n.Op != rules.OpLeaf {
-		r.missingIn(c, n.X, add)
-		if n.Y != nil {
-			r.missingIn(c, n.Y, add)
-		}
-		return
-	}
-	for _, list := range [2][]int{n.Needs, n.Guarded} {
-		for _, i := range list {
+		for _, i := range d.needs[k] {
 			ref := &c.Reads[i]
-			if r.known(ref) {
-				continue
-			}
-			if ref.Kind == rules.RefLet {
+			switch {
+			case r.known(ref):
+			case ref.Kind == rules.RefLet:
 				for _, m := range r.lets[ref.Index].missing {
 					add(m)
 				}
-				continue
+			default:
+				add(ref.Name)
 			}
-			add(ref.Name)
 		}
 	}
+	slices.Sort(r.strs[lo:])
+	return lo, len(r.strs)
 }
 
 func (r *run) evalLets() error {
@@ -737,7 +766,7 @@ func (r *run) evalLets() error {
 		st := &r.lets[i]
 		c := l.Value
 		if c.Root.Op != rules.OpLeaf || c.Root.Simple != nil {
-			t, err := r.cond(c, mainEnv)
+			t, err := r.condOf(&r.e.table.descs[i], mainEnv)
 			if err != nil {
 				return err
 			}
@@ -759,9 +788,11 @@ func (r *run) evalLets() error {
 		s.outcome = oValue
 		if !st.known {
 			s.outcome = oUnknown
-			s.missing0 = uint32(len(r.strs))
-			st.missing = r.missingFor(c)
-			s.missing1 = uint32(len(r.strs))
+			if r.rec != nil { // only trace steps show them
+				lo, hi := r.missingOf(&r.e.table.descs[i], readFirst)
+				st.missing = r.strs[lo:hi:hi]
+				s.missing0, s.missing1 = uint32(lo), uint32(hi)
+			}
 		}
 		r.doneLets = i + 1
 		if r.envReady && st.known {
@@ -788,7 +819,7 @@ func (r *run) evalFrameworks() error {
 		}
 		base := r.e.table.fw[i]
 		for j, c := range f.Criteria {
-			t, err := r.cond(c.When, mainEnv)
+			t, err := r.condOf(&r.e.table.descs[base+j], mainEnv)
 			if err != nil {
 				return err
 			}
@@ -803,9 +834,9 @@ func (r *run) evalFrameworks() error {
 			default:
 				st.status[j], s.outcome = model.Unknown, oUnknown
 				st.unknown++
-				r.showMissing(s, c.When)
+				r.showMissing(s, readFirst)
 			}
-			crit[c.Name] = st.status[j]
+			setEntry(crit, c.Name, st.status[j])
 			r.showReads(s, readFirst)
 		}
 		s := r.step(base + len(f.Criteria))
@@ -859,7 +890,7 @@ func (r *run) evalGroups() error {
 		if r.envReady {
 			r.score[g.Name] = points
 		}
-		r.res.Score.Groups[g.Name] = model.GroupScore{Points: points, Raw: raw, Min: g.Clamp.Min, Max: g.Clamp.Max}
+		setEntry(r.res.Score.Groups, g.Name, model.GroupScore{Points: points, Raw: raw, Min: g.Clamp.Min, Max: g.Clamp.Max})
 		total += points
 		s := r.step(base + len(g.Rules))
 		s.outcome, s.points, s.raw = oValue, points, raw
@@ -885,19 +916,20 @@ func (r *run) evalGroups() error {
 // evalRule evaluates one scoring rule and returns the points it gives.
 func (r *run) evalRule(desc int, rule *rules.Rule) (float64, error) {
 	s := r.step(desc)
+	d := &r.e.table.descs[desc]
 	var pts float64
 	var err error
 	if rule.Each != nil {
 		pts, err = r.evalEach(rule, s)
 	} else {
-		pts, err = r.evalWhen(rule, s)
+		pts, err = r.evalWhen(rule, s, d)
 	}
 	s.points = pts
 	return pts, err
 }
 
-func (r *run) evalWhen(rule *rules.Rule, s *entry) (float64, error) {
-	t, err := r.cond(rule.When, mainEnv)
+func (r *run) evalWhen(rule *rules.Rule, s *entry, d *stepDesc) (float64, error) {
+	t, err := r.condOf(d, mainEnv)
 	if err != nil {
 		return 0, err
 	}
@@ -908,7 +940,7 @@ func (r *run) evalWhen(rule *rules.Rule, s *entry) (float64, error) {
 		return 0, nil
 	case triUnknown:
 		s.outcome = oUnknown
-		r.showMissing(s, rule.When)
+		r.showMissing(s, readFirst)
 		r.showReads(s, readFirst)
 		return 0, nil
 	}
@@ -918,7 +950,7 @@ func (r *run) evalWhen(rule *rules.Rule, s *entry) (float64, error) {
 	}
 	if !known {
 		s.outcome = oUnknown
-		r.showMissing(s, rule.PointsExpr)
+		r.showMissing(s, readSecond)
 		r.showReads(s, readFirst)
 		return 0, nil
 	}
@@ -978,7 +1010,7 @@ func (r *run) evalEach(rule *rules.Rule, s *entry) (float64, error) {
 	c := each.Where
 	if r.blocked(c, c.Root) {
 		s.outcome = oUnknown
-		r.showMissing(s, c)
+		r.showMissing(s, readFirst)
 		r.showReads(s, readList|readFirst)
 		return 0, nil
 	}
@@ -999,7 +1031,7 @@ func (r *run) evalEach(rule *rules.Rule, s *entry) (float64, error) {
 	}
 	if !known {
 		s.outcome = oUnknown
-		r.showMissing(s, rule.PointsExpr)
+		r.showMissing(s, readSecond)
 		return 0, nil
 	}
 	hasTimes := true
@@ -1103,14 +1135,22 @@ func (r *run) match(rule *rules.Rule, items []any) error {
 	return nil
 }
 
-// eventFields returns the field values of an event list read from JSON
-// without building its elements; ok is false for a list given whole.
+// eventFields returns the values of the field an each rule's predicate
+// tests, for the elements of an event list: of a list read from JSON
+// without building its elements, or of a list whose each rules all test
+// the type (Evaluator.typeMatch), which events noted. ok is false when
+// the rule must test the elements themselves.
 func (r *run) eventFields(ref rules.Ref, list model.Value) (fields []string, ok bool) {
-	if ref.Node == nil || r.e.eventField == nil || r.e.eventField[ref.Node.Index] == "" ||
-		list.Kind != model.KindList || list.Any != nil {
+	if ref.Node == nil || list.Kind != model.KindList {
 		return nil, false
 	}
-	return r.fields[ref.Node.Index], true
+	i := ref.Node.Index
+	switch {
+	case list.Any == nil && r.e.eventField != nil && r.e.eventField[i] != "",
+		list.Any != nil && r.e.typeMatch != nil && r.e.typeMatch[i]:
+		return r.fields[i], true
+	}
+	return nil, false
 }
 
 // matchFields is match for an event list kept as its elements' field.
@@ -1190,7 +1230,7 @@ func (r *run) evalLadders() error {
 				s.outcome = oMatched
 				matched = true
 			} else {
-				t, err := r.cond(st.When, mainEnv)
+				t, err := r.condOf(&r.e.table.descs[base+k], mainEnv)
 				if err != nil {
 					return err
 				}
@@ -1203,7 +1243,7 @@ func (r *run) evalLadders() error {
 					s.outcome = oUnmatched
 				default:
 					s.outcome = oUnknown
-					r.showMissing(s, st.When)
+					r.showMissing(s, readFirst)
 				}
 			}
 			if matched {
@@ -1216,7 +1256,7 @@ func (r *run) evalLadders() error {
 		if r.envReady {
 			r.env[l.Name] = label
 		}
-		r.res.Labels[l.Name] = label
+		setEntry(r.res.Labels, l.Name, label)
 		s := r.step(base + len(l.Steps))
 		s.outcome, s.pick = oMatched, int32(pick)
 		if !matched {

@@ -431,6 +431,11 @@ func (r *run) events(n *rules.FactNode, x any) {
 		return
 	}
 	times := r.times[n.Index][:0]
+	// The types are kept for each rules that test nothing else.
+	types := r.e.typeMatch != nil && r.e.typeMatch[n.Index]
+	if types {
+		r.fields[n.Index] = r.fields[n.Index][:0]
+	}
 	good := true
 	for i, item := range items {
 		m, ok := item.(map[string]any)
@@ -442,9 +447,11 @@ func (r *run) events(n *rules.FactNode, x any) {
 		if typ, present := m["type"]; !present || typ == nil {
 			r.errs = append(r.errs, &FactError{Path: elemPath(n.Path, i) + ".type", Missing: true})
 			good = false
-		} else if _, ok := typ.(string); !ok {
+		} else if s, ok := typ.(string); !ok {
 			r.errs = append(r.errs, &FactError{Path: elemPath(n.Path, i) + ".type", Want: "string", Found: describe(typ)})
 			good = false
+		} else if types {
+			r.fields[n.Index] = append(r.fields[n.Index], s)
 		}
 		at, present := m["at"]
 		var tm time.Time

@@ -379,6 +379,41 @@ func bindPred(s *rules.Simple) predFn {
 // whose predicate is a field predicate on that one field. A JSON lead's
 // elements of such a list are then never built as maps (jsonfacts.go): the
 // each rule reads each element's field and at time.
+// typeMatches returns, by schema node, whether every each rule over an
+// event list tests its elements' type with a field predicate and scores
+// constant points (nil when no list qualifies).
+func typeMatches(pol *rules.Policy) []bool {
+	if pol.Schema == nil {
+		return nil
+	}
+	match := make([]bool, len(pol.Schema.Nodes))
+	bad := make([]bool, len(pol.Schema.Nodes))
+	found := false
+	for _, g := range pol.Groups {
+		for _, rule := range g.Rules {
+			each := rule.Each
+			if each == nil || each.List.Node == nil || !each.List.Node.Type.Elem.Event {
+				continue
+			}
+			i := each.List.Node.Index
+			ok := false
+			if c := each.Where; c != nil && c.Root != nil && c.Root.Op == rules.OpLeaf && rule.PointsExpr == nil {
+				p, isField := fieldPredOf(c.Match)
+				ok = isField && p.field == "type"
+			}
+			if !ok {
+				bad[i] = true
+			}
+			match[i] = !bad[i]
+			found = found || match[i]
+		}
+	}
+	if !found {
+		return nil
+	}
+	return match
+}
+
 func eventFields(pol *rules.Policy) []string {
 	if pol.Schema == nil {
 		return nil

@@ -2,12 +2,15 @@ package eval_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/qualifyhq/qualify/eval"
 	"github.com/qualifyhq/qualify/model"
@@ -194,4 +197,59 @@ func randomBoundLead(rng *rand.Rand) map[string]any {
 		lead["o"] = o
 	}
 	return lead
+}
+
+// TestTypeMatch_agreesWithGeneralPath holds the each rules that match
+// events by their type alone (Evaluator.typeMatch: the types noted while
+// the list is checked) to the general path, for leads given as maps and as
+// JSON, with the trace on and off, and for a list that another each rule
+// reads by another field, which must not use them.
+func TestTypeMatch_agreesWithGeneralPath(t *testing.T) {
+	const src = `policy "t" version "1"
+facts {
+  events list<event>
+  other  list<event>
+}
+score s {
+  +5 "webinars"  each events where .type == "webinar" limit 2 halflife 30d
+  +1 "not pages" each events where .type != "page"
+  +2 "docs"      each other where .type in ["ebook", "doc"]
+  +3 "by url"    each other where .url == "/a"
+}
+classify stage {
+  any
+}
+`
+	pol, err := rules.Compile("t.qual", src)
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(3, 5))
+	types := []any{"webinar", "page", "ebook", "doc", "", 7, nil}
+	list := func() []any {
+		out := make([]any, rng.IntN(6))
+		for i := range out {
+			ev := map[string]any{"at": fmt.Sprintf("2026-%02d-%02dT10:00:00Z", 1+rng.IntN(10), 1+rng.IntN(28))}
+			if k := rng.IntN(len(types) + 1); k < len(types) {
+				ev["type"] = types[k]
+			}
+			if rng.IntN(2) == 0 {
+				ev["url"] = []string{"/a", "/b"}[rng.IntN(2)]
+			}
+			out[i] = ev
+		}
+		return out
+	}
+	for _, trace := range []bool{true, false} {
+		bound := eval.New(pol, eval.WithNow(now), eval.WithTrace(trace))
+		general := eval.New(pol, eval.WithNow(now), eval.WithTrace(trace), eval.WithoutBoundLeaves())
+		for i := range 2000 {
+			lead := map[string]any{"events": list(), "other": list()}
+			if rng.IntN(8) == 0 {
+				delete(lead, "events")
+			}
+			compareEvaluators(t, fmt.Sprintf("trace %v, lead %d", trace, i), bound, general, lead)
+			b, err := json.Marshal(lead)
+			require.NoError(t, err)
+			compareEvaluators(t, fmt.Sprintf("trace %v, JSON lead %d", trace, i), bound, general, b)
+		}
+	}
 }

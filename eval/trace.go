@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"slices"
+
 	"github.com/qualifyhq/qualify/model"
 	"github.com/qualifyhq/qualify/rules"
 )
@@ -29,6 +31,11 @@ type stepDesc struct {
 	list   *rules.Ref
 	let    int
 	labels []string
+	// needs lists, for each cond, the reads its leaves need or guard: the
+	// facts and lets a step's missing facts come from (run.missingOf).
+	needs [2][]int
+	// leaf is conds[0] when it is one bound leaf (fast.go).
+	leaf leafFn
 }
 
 // Which reads an entry shows (entry.reads).
@@ -168,9 +175,19 @@ type stepTable struct {
 	total             int
 }
 
-func newStepTable(pol *rules.Policy) stepTable {
+func newStepTable(pol *rules.Policy, leaves []leafFn) stepTable {
 	var t stepTable
-	add := func(d stepDesc) { t.descs = append(t.descs, d) }
+	add := func(d stepDesc) {
+		for k, c := range d.conds {
+			if c != nil {
+				d.needs[k] = needsOf(c, c.Root, d.needs[k])
+			}
+		}
+		if c := d.conds[0]; c != nil && c.Root.Leaf > 0 && c.Root.Leaf < len(leaves) {
+			d.leaf = leaves[c.Root.Leaf]
+		}
+		t.descs = append(t.descs, d)
+	}
 	for i, l := range pol.Lets {
 		add(stepDesc{kind: model.StepLet, name: l.Name, at: l.At, conds: [2]*rules.Cond{l.Value}, let: i})
 	}
@@ -210,6 +227,26 @@ func newStepTable(pol *rules.Policy) stepTable {
 	return t
 }
 
+// needsOf appends the reads that the leaves under n need or guard, each
+// once.
+func needsOf(c *rules.Cond, n *rules.Node, out []int) []int {
+	if n.Op != rules.OpLeaf {
+		out = needsOf(c, n.X, out)
+		if n.Y != nil {
+			out = needsOf(c, n.Y, out)
+		}
+		return out
+	}
+	for _, list := range [2][]int{n.Needs, n.Guarded} {
+		for _, i := range list {
+			if !slices.Contains(out, i) {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
+}
+
 // step records a step of desc d and returns its entry for the caller to
 // fill; with the trace off it returns a scratch entry.
 func (r *run) step(d int) *entry {
@@ -217,20 +254,23 @@ func (r *run) step(d int) *entry {
 	if rec == nil {
 		return &r.scratch
 	}
-	rec.entries = append(rec.entries, entry{desc: uint32(d), pick: -1})
-	return &rec.entries[len(rec.entries)-1]
+	// reset made room for a step of every desc.
+	n := len(rec.entries)
+	rec.entries = rec.entries[:n+1]
+	e := &rec.entries[n]
+	*e = entry{desc: uint32(d), pick: -1}
+	return e
 }
 
 // showReads marks which of its conditions' reads the step shows.
 func (r *run) showReads(e *entry, which uint8) { e.reads = which }
 
-// showMissing records the facts the conditions need that the lead lacks
-// (see missingFor) as the step's missing facts.
-func (r *run) showMissing(e *entry, conds ...*rules.Cond) {
+// showMissing records as the step's missing facts those its conditions
+// (which) need and the lead lacks (missingOf).
+func (r *run) showMissing(e *entry, which uint8) {
 	if r.rec == nil {
 		return
 	}
-	e.missing0 = uint32(len(r.strs))
-	r.missingFor(conds...)
-	e.missing1 = uint32(len(r.strs))
+	lo, hi := r.missingOf(&r.rec.descs[e.desc], which)
+	e.missing0, e.missing1 = uint32(lo), uint32(hi)
 }
