@@ -130,6 +130,38 @@ func (q *Qualify) Evaluate(lead map[string]any, out *Outcome) error {
 	return nil
 }
 
+// QualifyRead is qualify with the trace on that also reads every step of
+// the trace (model.Result.Steps) after each evaluation, as a caller that
+// shows or stores the trace does: qualify records the trace while it
+// evaluates and renders the steps only when they are read.
+type QualifyRead struct {
+	*Qualify
+	// Reads counts the values the steps read, so that reading them is
+	// not optimized away.
+	Reads int
+}
+
+// NewQualifyRead returns qualify with the trace on, reading the trace.
+func NewQualifyRead(now time.Time) (*QualifyRead, error) {
+	q, err := NewQualify(now, true)
+	if err != nil {
+		return nil, err
+	}
+	q.name = "qualify-trace-read"
+	return &QualifyRead{Qualify: q}, nil
+}
+
+// Evaluate runs qualify, reads the trace and copies the figures.
+func (q *QualifyRead) Evaluate(lead map[string]any, out *Outcome) error {
+	if err := q.Qualify.Evaluate(lead, out); err != nil {
+		return err
+	}
+	for _, s := range q.res.Steps() {
+		q.Reads += len(s.Reads)
+	}
+	return nil
+}
+
 // Impls returns the four other implementations, in benchmark order.
 func Impls(now time.Time) ([]Impl, error) {
 	var out []Impl

@@ -12,7 +12,7 @@ import (
 type fixture struct {
 	leads []map[string]any
 	// impls are in benchmark order: handwritten, qualify-trace,
-	// qualify-notrace, expr-per-rule, cel-go, grule.
+	// qualify-trace-read, qualify-notrace, expr-per-rule, cel-go, grule.
 	impls  []Impl
 	ref    *Qualify
 	report string
@@ -40,6 +40,10 @@ func setup(tb testing.TB) *fixture {
 			if err != nil {
 				return fmt.Errorf("loading the acme policy: %w", err)
 			}
+			read, err := NewQualifyRead(Now)
+			if err != nil {
+				return err
+			}
 			notrace, err := NewQualify(Now, false)
 			if err != nil {
 				return err
@@ -53,7 +57,7 @@ func setup(tb testing.TB) *fixture {
 			if err != nil {
 				return err
 			}
-			fix.impls = append([]Impl{others[0], trace, notrace}, others[1:]...)
+			fix.impls = append([]Impl{others[0], trace, read, notrace}, others[1:]...)
 			fix.report = Agreement(fix.ref, fix.impls, fix.leads, 5)
 			return nil
 		}()

@@ -19,9 +19,9 @@ import (
 
 // stepDesc is what the policy fixes of a trace step.
 type stepDesc struct {
-	kind                                               model.StepKind
-	group, framework, ladder, name, label, because, at string
-	each                                               bool
+	// step holds the step's kind, block, name, label, because, at and
+	// each form; a ladder's step has no label (the label is what happens).
+	step model.Step
 	// conds are the conditions whose reads a step shows: a let's value, a
 	// criterion's when, a framework's qualified when, a rule's when (or an
 	// each rule's where) and points, a ladder step's when.
@@ -36,6 +36,10 @@ type stepDesc struct {
 	needs [2][]int
 	// leaf is conds[0] when it is one bound leaf (fast.go).
 	leaf leafFn
+	// shown lists, by entry.reads, the reads a step shows in order, each
+	// name once: the each rule's list first, then the conditions' reads
+	// but now.
+	shown [readList | readFirst | readSecond + 1][]*rules.Ref
 }
 
 // Which reads an entry shows (entry.reads).
@@ -95,20 +99,19 @@ func (rec *record) Len() int { return len(rec.entries) }
 func (rec *record) Render(i int, s *model.Step, reads []model.Read) []model.Read {
 	e := &rec.entries[i]
 	d := &rec.descs[e.desc]
-	*s = model.Step{Kind: d.kind, Group: d.group, Framework: d.framework, Ladder: d.ladder, Name: d.name,
-		Label: d.label, Outcome: outcomes[e.outcome], Points: e.points, Raw: e.raw, Each: d.each,
-		Matches: int(e.matches), Counted: int(e.counted), Because: d.because, At: d.at}
+	// The step starts as its desc's template, which holds what the policy
+	// fixes; only what happened is written after.
+	*s = d.step
+	s.Outcome, s.Points, s.Raw = outcomes[e.outcome], e.points, e.raw
+	s.Matches, s.Counted = int(e.matches), int(e.counted)
 	if e.missing1 > e.missing0 {
 		s.Missing = rec.strs[e.missing0:e.missing1:e.missing1]
 	}
 	switch {
 	case d.let >= 0 && e.outcome == oValue:
 		s.Value = rec.st.lets[d.let].val
-	case d.kind == model.StepLabel:
-		s.Label = ""
-		if e.pick >= 0 {
-			s.Label = d.labels[e.pick]
-		}
+	case d.step.Kind == model.StepLabel && e.pick >= 0:
+		s.Label = d.labels[e.pick]
 	}
 	start := len(reads)
 	reads = rec.renderReads(d, e, reads)
@@ -118,50 +121,52 @@ func (rec *record) Render(i int, s *model.Step, reads []model.Read) []model.Read
 	return reads
 }
 
-// renderReads appends what the step read, each name once: the list of an
-// each rule first, then its conditions' reads in order. Missing facts and
-// unknown lets show as null, so that a guarded read that fell back to its
-// default is visible; other unknown values are left out.
+// renderReads appends what the step read (stepDesc.shown). Missing facts
+// and unknown lets show as null, so that a guarded read that fell back to
+// its default is visible; other unknown values are left out.
 func (rec *record) renderReads(d *stepDesc, e *entry, reads []model.Read) []model.Read {
-	start := len(reads)
-	dedupe := false
-	if e.reads&readList != 0 {
-		v, _ := rec.st.value(d.list)
-		reads = append(reads, model.Read{Name: d.list.Name, Value: v})
-		dedupe = true
-	}
-	if e.reads&(readFirst|readSecond) == readFirst|readSecond {
-		dedupe = true
-	}
-	for k, c := range d.conds {
-		if c == nil || e.reads&(readFirst<<k) == 0 {
+	for _, ref := range d.shown[e.reads] {
+		var tmp model.Value
+		v, ok := rec.st.read(ref, &tmp)
+		if !ok && ref.Kind != rules.RefFact && ref.Kind != rules.RefLet {
 			continue
 		}
-		for i := range c.Reads {
-			ref := &c.Reads[i]
-			if ref.Kind == rules.RefNow || dedupe && traced(reads[start:], ref.Name) {
-				continue
-			}
-			var tmp model.Value
-			v, ok := rec.st.read(ref, &tmp)
-			switch {
-			case ok:
-				reads = append(reads, model.Read{Name: ref.Name, Value: *v})
-			case ref.Kind == rules.RefFact || ref.Kind == rules.RefLet:
-				reads = append(reads, model.Read{Name: ref.Name})
-			}
+		n := len(reads)
+		reads = slices.Grow(reads, 1)[:n+1]
+		rd := &reads[n]
+		rd.Name = ref.Name
+		if ok {
+			rd.Value = *v
+		} else {
+			rd.Value = model.Value{}
 		}
 	}
 	return reads
 }
 
-func traced(reads []model.Read, name string) bool {
-	for i := range reads {
-		if reads[i].Name == name {
-			return true
+// shownReads lists the reads a step shows for each choice of entry.reads.
+func shownReads(d *stepDesc) {
+	for which := range d.shown {
+		var out []*rules.Ref
+		add := func(ref *rules.Ref) {
+			if ref.Kind == rules.RefNow || slices.ContainsFunc(out, func(o *rules.Ref) bool { return o.Name == ref.Name }) {
+				return
+			}
+			out = append(out, ref)
 		}
+		if which&readList != 0 && d.list != nil {
+			add(d.list)
+		}
+		for k, c := range d.conds {
+			if c == nil || which&(readFirst<<k) == 0 {
+				continue
+			}
+			for i := range c.Reads {
+				add(&c.Reads[i])
+			}
+		}
+		d.shown[which] = out
 	}
-	return false
 }
 
 // stepTable is the stepDescs of a policy, and where each block's are.
@@ -186,43 +191,44 @@ func newStepTable(pol *rules.Policy, leaves []leafFn) stepTable {
 		if c := d.conds[0]; c != nil && c.Root.Leaf > 0 && c.Root.Leaf < len(leaves) {
 			d.leaf = leaves[c.Root.Leaf]
 		}
+		shownReads(&d)
 		t.descs = append(t.descs, d)
 	}
 	for i, l := range pol.Lets {
-		add(stepDesc{kind: model.StepLet, name: l.Name, at: l.At, conds: [2]*rules.Cond{l.Value}, let: i})
+		add(stepDesc{step: model.Step{Kind: model.StepLet, Name: l.Name, At: l.At}, conds: [2]*rules.Cond{l.Value}, let: i})
 	}
 	for _, f := range pol.Frameworks {
 		t.fw = append(t.fw, len(t.descs))
 		for _, c := range f.Criteria {
-			add(stepDesc{kind: model.StepCriterion, framework: f.Name, name: c.Name, label: c.Label, at: c.At,
+			add(stepDesc{step: model.Step{Kind: model.StepCriterion, Framework: f.Name, Name: c.Name, Label: c.Label, At: c.At},
 				conds: [2]*rules.Cond{c.When}, let: -1})
 		}
-		add(stepDesc{kind: model.StepFramework, framework: f.Name, label: f.Verdict, at: f.At,
+		add(stepDesc{step: model.Step{Kind: model.StepFramework, Framework: f.Name, Label: f.Verdict, At: f.At},
 			conds: [2]*rules.Cond{f.Qualified}, let: -1})
 	}
 	for _, g := range pol.Groups {
 		t.group = append(t.group, len(t.descs))
 		for _, rule := range g.Rules {
-			d := stepDesc{kind: model.StepRule, group: g.Name, label: rule.Label, at: rule.At,
+			d := stepDesc{step: model.Step{Kind: model.StepRule, Group: g.Name, Label: rule.Label, At: rule.At},
 				conds: [2]*rules.Cond{rule.When, rule.PointsExpr}, let: -1}
 			if rule.Each != nil {
-				d.each, d.list, d.conds[0] = true, &rule.Each.List, rule.Each.Where
+				d.step.Each, d.list, d.conds[0] = true, &rule.Each.List, rule.Each.Where
 			}
 			add(d)
 		}
-		add(stepDesc{kind: model.StepGroup, group: g.Name, at: g.At, let: -1})
+		add(stepDesc{step: model.Step{Kind: model.StepGroup, Group: g.Name, At: g.At}, let: -1})
 	}
 	t.total = len(t.descs)
-	add(stepDesc{kind: model.StepTotal, at: pol.TotalAt, let: -1})
+	add(stepDesc{step: model.Step{Kind: model.StepTotal, At: pol.TotalAt}, let: -1})
 	for _, l := range pol.Ladders {
 		t.ladder = append(t.ladder, len(t.descs))
 		labels := make([]string, len(l.Steps))
 		for i, st := range l.Steps {
 			labels[i] = st.Label
-			add(stepDesc{kind: model.StepLadder, ladder: l.Name, label: st.Label, because: st.Because, at: st.At,
+			add(stepDesc{step: model.Step{Kind: model.StepLadder, Ladder: l.Name, Label: st.Label, Because: st.Because, At: st.At},
 				conds: [2]*rules.Cond{st.When}, let: -1})
 		}
-		add(stepDesc{kind: model.StepLabel, ladder: l.Name, at: l.At, labels: labels, let: -1})
+		add(stepDesc{step: model.Step{Kind: model.StepLabel, Ladder: l.Name, At: l.At}, labels: labels, let: -1})
 	}
 	return t
 }
