@@ -647,8 +647,7 @@ func (r *run) condOf(d *stepDesc, env envFor) (tri, error) {
 			return t, nil
 		}
 	}
-	c := d.conds[0]
-	return r.truth(c, c.Root, env)
+	return r.truth(d.conds[0], d.conds[0].Root, env)
 }
 
 // boundLeaf runs a leaf's bound closure; ok is false when the node is not
@@ -819,10 +818,18 @@ func (r *run) evalFrameworks() error {
 		}
 		base := r.e.table.fw[i]
 		for j, c := range f.Criteria {
-			t, err := r.condOf(&r.e.table.descs[base+j], mainEnv)
-			if err != nil {
-				return err
+			d := &r.e.table.descs[base+j]
+			t, ok := triFalse, false
+			if d.leaf != nil {
+				t, ok = d.leaf(r)
 			}
+			if !ok {
+				var err error
+				if t, err = r.truth(c.When, c.When.Root, mainEnv); err != nil {
+					return err
+				}
+			}
+
 			s := r.step(base + j)
 			switch t {
 			case triTrue:
@@ -875,7 +882,27 @@ func (r *run) evalGroups() error {
 		var raw float64
 		base := r.e.table.group[gi]
 		for ri, rule := range g.Rules {
-			pts, err := r.evalRule(base+ri, rule)
+			d := &r.e.table.descs[base+ri]
+			s := r.step(base + ri)
+			if d.plain {
+				// The common rule, inline: constant points when one bound
+				// leaf holds.
+				if t, ok := d.leaf(r); ok {
+					switch t {
+					case triTrue:
+						s.outcome, s.points = oMatched, rule.Points
+						raw += rule.Points
+					case triFalse:
+						s.outcome = oUnmatched
+					default:
+						s.outcome = oUnknown
+						r.showMissing(s, readFirst)
+					}
+					s.reads = readFirst
+					continue
+				}
+			}
+			pts, err := r.evalRule(s, d, rule)
 			if err != nil {
 				return err
 			}
@@ -914,9 +941,7 @@ func (r *run) evalGroups() error {
 }
 
 // evalRule evaluates one scoring rule and returns the points it gives.
-func (r *run) evalRule(desc int, rule *rules.Rule) (float64, error) {
-	s := r.step(desc)
-	d := &r.e.table.descs[desc]
+func (r *run) evalRule(s *entry, d *stepDesc, rule *rules.Rule) (float64, error) {
 	var pts float64
 	var err error
 	if rule.Each != nil {
@@ -1230,9 +1255,16 @@ func (r *run) evalLadders() error {
 				s.outcome = oMatched
 				matched = true
 			} else {
-				t, err := r.condOf(&r.e.table.descs[base+k], mainEnv)
-				if err != nil {
-					return err
+				d := &r.e.table.descs[base+k]
+				t, ok := triFalse, false
+				if d.leaf != nil {
+					t, ok = d.leaf(r)
+				}
+				if !ok {
+					var err error
+					if t, err = r.truth(st.When, st.When.Root, mainEnv); err != nil {
+						return err
+					}
 				}
 				r.showReads(s, readFirst)
 				switch t {

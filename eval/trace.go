@@ -34,8 +34,10 @@ type stepDesc struct {
 	// needs lists, for each cond, the reads its leaves need or guard: the
 	// facts and lets a step's missing facts come from (run.missingOf).
 	needs [2][]int
-	// leaf is conds[0] when it is one bound leaf (fast.go).
-	leaf leafFn
+	// leaf is conds[0] when it is one bound leaf (fast.go); plain marks a
+	// when rule with constant points whose condition is such a leaf.
+	leaf  leafFn
+	plain bool
 	// shown lists, by entry.reads, the reads a step shows in order, each
 	// name once: the each rule's list first, then the conditions' reads
 	// but now.
@@ -215,6 +217,8 @@ func newStepTable(pol *rules.Policy, leaves []leafFn) stepTable {
 				d.step.Each, d.list, d.conds[0] = true, &rule.Each.List, rule.Each.Where
 			}
 			add(d)
+			last := &t.descs[len(t.descs)-1]
+			last.plain = rule.Each == nil && rule.PointsExpr == nil && last.leaf != nil
 		}
 		add(stepDesc{step: model.Step{Kind: model.StepGroup, Group: g.Name, At: g.At}, let: -1})
 	}
