@@ -15,7 +15,9 @@ import (
 )
 
 // BenchmarkEvaluate measures one lead of the acme example: from a decoded
-// map and from JSON bytes, with the full trace and without it. ns/op is
+// map and from JSON bytes, with the full trace and without it, and with the
+// trace read after each evaluation: every step rendered (steps) or the
+// whole result written as JSON (out), as qualify score does. ns/op is
 // ns/lead and allocs/op allocs/lead.
 func BenchmarkEvaluate(b *testing.B) {
 	pol, err := rules.Load("../examples/acme")
@@ -35,20 +37,37 @@ func BenchmarkEvaluate(b *testing.B) {
 		name  string
 		trace bool
 		facts any
+		read  string
 	}{
-		{"map/trace", true, lead},
-		{"map/notrace", false, lead},
-		{"json/trace", true, raw},
-		{"json/notrace", false, raw},
+		{"map/trace", true, lead, ""},
+		{"map/trace/steps", true, lead, "steps"},
+		{"map/notrace", false, lead, ""},
+		{"json/trace", true, raw, ""},
+		{"json/trace/out", true, raw, "out"},
+		{"json/notrace", false, raw, ""},
+		{"json/notrace/out", false, raw, "out"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ev := eval.New(pol, eval.WithNow(now), eval.WithTrace(bc.trace))
 			var res model.Result
+			var out []byte
+			reads := 0
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := ev.EvaluateInto(ctx, bc.facts, &res); err != nil {
 					b.Fatal(err)
 				}
+				switch bc.read {
+				case "steps":
+					for _, s := range res.Steps() {
+						reads += len(s.Reads)
+					}
+				case "out":
+					out = res.AppendJSON(out[:0])
+				}
+			}
+			if bc.read == "steps" && reads == 0 {
+				b.Fatal("the trace read nothing")
 			}
 		})
 	}
