@@ -61,3 +61,15 @@ func TestParseTimeBytes(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkParseTime(b *testing.B) {
+	times := []string{"2026-10-20T09:30:00Z", "2025-01-31T23:59:59Z", "2026-03-01T00:00:00Z", "1999-12-31T12:00:00Z"}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range times {
+			if _, err := ParseTime(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
