@@ -173,9 +173,11 @@ func (e *Evaluator) Evaluate(ctx context.Context, facts any) (*model.Result, err
 // EvaluateInto is Evaluate into a result the caller provides. Its maps,
 // trace and buffers are reused, so a caller that evaluates many leads into
 // one result allocates nothing per lead for leads given as maps, and for
-// leads given as JSON little more than their strings. The result, including its trace and
-// the lists and objects a JSON lead's values were decoded into, is
-// overwritten by each call: copy what must outlive the next one.
+// leads given as JSON little more than their strings. The result, including
+// its trace and the lists and objects a JSON lead's values were decoded
+// into, is overwritten by each call: copy what must outlive the next one.
+// With the trace on, the result keeps the lead's facts (its trace renders
+// the values its steps read from them) until it is evaluated into again.
 func (e *Evaluator) EvaluateInto(ctx context.Context, facts any, res *model.Result) (err error) {
 	defer func() {
 		// The evaluator is written not to panic; this is the last guard,
