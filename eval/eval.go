@@ -286,10 +286,8 @@ type run struct {
 	envReady bool
 	score    map[string]any
 
-	// rec records the trace (nil without one); strs holds the missing
-	// facts of its steps and of unknown lets.
+	// rec records the trace (nil without one).
 	rec     *record
-	strs    []string
 	scratch entry
 	// tmp holds a value a bound leaf computes (fast.go).
 	tmp     model.Value
@@ -301,10 +299,9 @@ type run struct {
 }
 
 type letState struct {
-	known   bool
-	val     model.Value
-	raw     any
-	missing []string
+	known bool
+	val   model.Value
+	raw   any
 }
 
 type fwState struct {
@@ -329,7 +326,6 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 		}
 		rec.entries = rec.entries[:0]
 		r.takeState(&rec.st)
-		r.strs, rec.strs = rec.strs[:0], nil
 		clear(r.slots)
 		res.SetTrace(rec)
 	} else {
@@ -407,9 +403,9 @@ func (r *run) finish() {
 	if rec := r.rec; rec != nil {
 		// The trace renders the values its steps read from the lead's
 		// state: it stays with the result until it is evaluated into again.
-		rec.st, rec.strs = r.state, r.strs
+		rec.st = r.state
 		r.takeState(&state{})
-		r.strs, r.rec = nil, nil
+		r.rec = nil
 	} else {
 		clear(r.slots)
 		clear(r.lets)
@@ -731,37 +727,6 @@ func (r *run) truth(c *rules.Cond, n *rules.Node, env envFor) (tri, error) {
 	return triFalse, &ConditionError{At: c.At, Expr: c.Text, Msg: fmt.Sprintf("a condition must be true or false, but this is %s", describe(out))}
 }
 
-// missingOf appends to r.strs, sorted and each once, the facts that the
-// step's conditions (which) need and the lead lacks, following unknown
-// lets to the facts that made them unknown, and returns their range.
-func (r *run) missingOf(d *stepDesc, which uint8) (lo, hi int) {
-	lo = len(r.strs)
-	add := func(name string) {
-		if !slices.Contains(r.strs[lo:], name) {
-			r.strs = append(r.strs, name)
-		}
-	}
-	for k, c := range d.conds {
-		if c == nil || which&(readFirst<<k) == 0 {
-			continue
-		}
-		for _, i := range d.needs[k] {
-			ref := &c.Reads[i]
-			switch {
-			case r.known(ref):
-			case ref.Kind == rules.RefLet:
-				for _, m := range r.lets[ref.Index].missing {
-					add(m)
-				}
-			default:
-				add(ref.Name)
-			}
-		}
-	}
-	slices.Sort(r.strs[lo:])
-	return lo, len(r.strs)
-}
-
 func (r *run) evalLets() error {
 	for i, l := range r.pol.Lets {
 		st := &r.lets[i]
@@ -789,11 +754,7 @@ func (r *run) evalLets() error {
 		s.outcome = oValue
 		if !st.known {
 			s.outcome = oUnknown
-			if r.rec != nil { // only trace steps show them
-				lo, hi := r.missingOf(&r.e.table.descs[i], readFirst)
-				st.missing = r.strs[lo:hi:hi]
-				s.missing0, s.missing1 = uint32(lo), uint32(hi)
-			}
+			r.showMissing(s, readFirst)
 		}
 		r.doneLets = i + 1
 		if r.envReady && st.known {
@@ -1019,11 +980,7 @@ func (r *run) evalEach(rule *rules.Rule, s *entry) (float64, error) {
 	list, known := r.value(&each.List)
 	if !known {
 		s.outcome = oUnknown
-		if r.rec != nil {
-			s.missing0 = uint32(len(r.strs))
-			r.strs = append(r.strs, each.List.Name)
-			s.missing1 = uint32(len(r.strs))
-		}
+		r.showMissing(s, readList)
 		r.showReads(s, readFirst)
 		return 0, nil
 	}

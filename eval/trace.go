@@ -32,7 +32,7 @@ type stepDesc struct {
 	let    int
 	labels []string
 	// needs lists, for each cond, the reads its leaves need or guard: the
-	// facts and lets a step's missing facts come from (run.missingOf).
+	// facts and lets a step's missing facts come from (addMissing).
 	needs [2][]int
 	// leaf is conds[0] when it is one bound leaf (fast.go); plain marks a
 	// when rule with constant points whose condition is such a leaf.
@@ -78,17 +78,18 @@ type entry struct {
 	pick             int32
 	matches, counted int32
 	points, raw      float64
-	// missing is the step's range of record.strs.
-	missing0, missing1 uint32
+	// missing says which conditions the step's missing facts come from
+	// (readFirst, readSecond), or that they are the each rule's list
+	// (readList); 0 for a step that is not unknown.
+	missing uint8
 }
 
 // record is an evaluation's trace: the model.TraceRecord of its result.
-// It owns the lead's state and the steps' missing facts while the result
-// is read, and is reused when the result is evaluated into again.
+// It owns the lead's state while the result is read, and is reused when
+// the result is evaluated into again.
 type record struct {
 	descs   []stepDesc
 	entries []entry
-	strs    []string
 	st      state
 }
 
@@ -97,8 +98,8 @@ var _ model.TraceRecord = (*record)(nil)
 // Len is the number of steps.
 func (rec *record) Len() int { return len(rec.entries) }
 
-// Render writes step i into s and its reads into reads.
-func (rec *record) Render(i int, s *model.Step, reads []model.Read) []model.Read {
+// Render writes step i into s, and its reads and missing facts into buf.
+func (rec *record) Render(i int, s *model.Step, buf *model.StepBuffer) {
 	e := &rec.entries[i]
 	d := &rec.descs[e.desc]
 	// The step starts as its desc's template, which holds what the policy
@@ -106,8 +107,13 @@ func (rec *record) Render(i int, s *model.Step, reads []model.Read) []model.Read
 	*s = d.step
 	s.Outcome, s.Points, s.Raw = outcomes[e.outcome], e.points, e.raw
 	s.Matches, s.Counted = int(e.matches), int(e.counted)
-	if e.missing1 > e.missing0 {
-		s.Missing = rec.strs[e.missing0:e.missing1:e.missing1]
+	if e.missing != 0 {
+		lo := len(buf.Missing)
+		buf.Missing = rec.addMissing(d, e.missing, buf.Missing, lo)
+		if len(buf.Missing) > lo {
+			slices.Sort(buf.Missing[lo:])
+			s.Missing = buf.Missing[lo:len(buf.Missing):len(buf.Missing)]
+		}
 	}
 	switch {
 	case d.let >= 0 && e.outcome == oValue:
@@ -115,12 +121,44 @@ func (rec *record) Render(i int, s *model.Step, reads []model.Read) []model.Read
 	case d.step.Kind == model.StepLabel && e.pick >= 0:
 		s.Label = d.labels[e.pick]
 	}
-	start := len(reads)
-	reads = rec.renderReads(d, e, reads)
-	if len(reads) > start {
-		s.Reads = reads[start:len(reads):len(reads)]
+	lo := len(buf.Reads)
+	buf.Reads = rec.renderReads(d, e, buf.Reads)
+	if len(buf.Reads) > lo {
+		s.Reads = buf.Reads[lo:len(buf.Reads):len(buf.Reads)]
 	}
-	return reads
+}
+
+// addMissing appends to out (after lo, each once) the facts that the
+// step's conditions (which) need and the lead lacks, following unknown
+// lets to the facts that made them unknown; for readList, the each rule's
+// list.
+func (rec *record) addMissing(d *stepDesc, which uint8, out []string, lo int) []string {
+	add := func(name string) {
+		if !slices.Contains(out[lo:], name) {
+			out = append(out, name)
+		}
+	}
+	if which&readList != 0 {
+		add(d.list.Name)
+	}
+	for k, c := range d.conds {
+		if c == nil || which&(readFirst<<k) == 0 {
+			continue
+		}
+		for _, i := range d.needs[k] {
+			ref := &c.Reads[i]
+			switch {
+			case rec.st.known(ref):
+			case ref.Kind == rules.RefLet:
+				// Lets come first in the table, and read only lets before
+				// them.
+				out = rec.addMissing(&rec.descs[ref.Index], readFirst, out, lo)
+			default:
+				add(ref.Name)
+			}
+		}
+	}
+	return out
 }
 
 // renderReads appends what the step read (stepDesc.shown). Missing facts
@@ -275,12 +313,6 @@ func (r *run) step(d int) *entry {
 // showReads marks which of its conditions' reads the step shows.
 func (r *run) showReads(e *entry, which uint8) { e.reads = which }
 
-// showMissing records as the step's missing facts those its conditions
-// (which) need and the lead lacks (missingOf).
-func (r *run) showMissing(e *entry, which uint8) {
-	if r.rec == nil {
-		return
-	}
-	lo, hi := r.missingOf(&r.rec.descs[e.desc], which)
-	e.missing0, e.missing1 = uint32(lo), uint32(hi)
-}
+// showMissing marks the step unknown for facts its conditions (which)
+// need; they are listed when the step is rendered (addMissing).
+func (r *run) showMissing(e *entry, which uint8) { e.missing = which }

@@ -45,11 +45,18 @@ type Result struct {
 type TraceRecord interface {
 	// Len is the number of steps.
 	Len() int
-	// Render writes step i into s. The values the step read are appended
-	// to reads, s.Reads is set to them (its capacity capped at its length,
-	// so that later appends cannot change it), and the grown slice is
-	// returned.
-	Render(i int, s *Step, reads []Read) []Read
+	// Render writes step i into s. The values the step read and the facts
+	// it missed are appended to buf, and s.Reads and s.Missing are set to
+	// them, their capacity capped at their length so that later appends
+	// cannot change them.
+	Render(i int, s *Step, buf *StepBuffer)
+}
+
+// StepBuffer is the memory a TraceRecord renders steps' reads and missing
+// facts into; its slices grow as needed.
+type StepBuffer struct {
+	Reads   []Read
+	Missing []string
 }
 
 // StepList is a trace given as its steps, for results built by hand.
@@ -58,11 +65,8 @@ type StepList []Step
 // Len is the number of steps.
 func (l StepList) Len() int { return len(l) }
 
-// Render copies step i.
-func (l StepList) Render(i int, s *Step, reads []Read) []Read {
-	*s = l[i]
-	return reads
-}
+// Render copies step i; its Reads and Missing are the list's.
+func (l StepList) Render(i int, s *Step, _ *StepBuffer) { *s = l[i] }
 
 // SetTrace makes rec the result's trace; nil means none.
 func (r *Result) SetTrace(rec TraceRecord) { r.trace = rec }
@@ -81,27 +85,25 @@ func (r *Result) TraceLen() int {
 
 // Trace returns the explanation trace: every let, criterion, rule, group,
 // framework and ladder step, in evaluation order. Each call renders a new
-// slice; Steps reads the trace without one. Like the rest of a result
-// evaluated into again (eval.EvaluateInto), the steps' Missing lists are
-// overwritten by the next evaluation.
+// slice; Steps reads the trace without one.
 func (r *Result) Trace() []Step {
 	n := r.TraceLen()
 	if n == 0 {
 		return nil
 	}
 	steps := make([]Step, n)
-	var reads []Read
+	var buf StepBuffer
 	for i := range steps {
-		// A step's Reads keep pointing into the buffer they were rendered
-		// into when it grows.
-		reads = r.trace.Render(i, &steps[i], reads)
+		// A step's Reads and Missing keep pointing into the memory they
+		// were rendered into when the buffer grows.
+		r.trace.Render(i, &steps[i], &buf)
 	}
 	return steps
 }
 
 // Steps returns an iterator over the trace's steps, rendered one at a
-// time into the same Step: the *Step and its Reads are valid only until
-// the iterator moves on. Nothing is allocated once it runs.
+// time into the same Step: the *Step, its Reads and its Missing are valid
+// only until the iterator moves on. Nothing is allocated once it runs.
 func (r *Result) Steps() iter.Seq2[int, *Step] {
 	return func(yield func(int, *Step) bool) {
 		n := r.TraceLen()
@@ -111,23 +113,25 @@ func (r *Result) Steps() iter.Seq2[int, *Step] {
 		buf := renderPool.Get().(*renderBuf)
 		defer renderPool.Put(buf)
 		for i := range n {
-			buf.reads = r.trace.Render(i, &buf.step, buf.reads[:0])
+			buf.mem.Reads, buf.mem.Missing = buf.mem.Reads[:0], buf.mem.Missing[:0]
+			r.trace.Render(i, &buf.step, &buf.mem)
 			if !yield(i, &buf.step) {
 				break
 			}
 		}
 		buf.step = Step{}
-		clear(buf.reads)
-		if cap(buf.reads) > 1024 {
-			buf.reads = nil
+		clear(buf.mem.Reads)
+		clear(buf.mem.Missing)
+		if cap(buf.mem.Reads) > 1024 || cap(buf.mem.Missing) > 1024 {
+			buf.mem = StepBuffer{}
 		}
 	}
 }
 
 // renderBuf is the memory Steps renders steps into.
 type renderBuf struct {
-	step  Step
-	reads []Read
+	step Step
+	mem  StepBuffer
 }
 
 var renderPool = sync.Pool{New: func() any { return new(renderBuf) }}
@@ -271,7 +275,7 @@ func (r *Result) Rule(group, label string) *Step {
 	for _, s := range r.Steps() {
 		if s.Kind == StepRule && s.Group == group && s.Label == label {
 			c := *s
-			c.Reads = slices.Clone(s.Reads)
+			c.Reads, c.Missing = slices.Clone(s.Reads), slices.Clone(s.Missing)
 			return &c
 		}
 	}
