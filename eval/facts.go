@@ -231,7 +231,9 @@ func (r *run) node(n *rules.FactNode, x any) {
 			r.errs = append(r.errs, &FactError{Path: n.Path, Want: "an object", Found: describe(x)})
 			return
 		}
-		r.slots[n.Index] = model.Value{Kind: model.KindObject, Any: m}
+		// Slots are zero here (see below): set only what an object uses.
+		dst := &r.slots[n.Index]
+		dst.Kind, dst.Any = model.KindObject, m
 		for _, c := range n.Children {
 			r.node(c, m[c.Name])
 		}

@@ -772,3 +772,59 @@ func cmpOrdered[T cmp.Ordered](a, b T, op rules.CmpOp) bool {
 	}
 	return false
 }
+
+// bindTree binds a condition whose leaves are all bound into one closure:
+// its and, or and not combine the leaves as truth does (Kleene's logic,
+// the second side only when the first does not decide). ok is false when
+// a leaf leaves its value to the general path: truth then evaluates the
+// whole condition, which a leaf's being pure makes safe. nil when some
+// leaf is not bound.
+func bindTree(n *rules.Node, leaves []leafFn) leafFn {
+	switch n.Op {
+	case rules.OpLeaf:
+		if n.Leaf > 0 && n.Leaf < len(leaves) {
+			return leaves[n.Leaf]
+		}
+	case rules.OpNot:
+		x := bindTree(n.X, leaves)
+		if x == nil {
+			return nil
+		}
+		return func(r *run) (tri, bool) {
+			t, ok := x(r)
+			switch t {
+			case triTrue:
+				t = triFalse
+			case triFalse:
+				t = triTrue
+			}
+			return t, ok
+		}
+	case rules.OpAnd, rules.OpOr:
+		x, y := bindTree(n.X, leaves), bindTree(n.Y, leaves)
+		if x == nil || y == nil {
+			return nil
+		}
+		// decides is the value of one side that decides the whole, other
+		// the value of the whole when both sides are known and neither does.
+		decides, other := triFalse, triTrue
+		if n.Op == rules.OpOr {
+			decides, other = triTrue, triFalse
+		}
+		return func(r *run) (tri, bool) {
+			a, ok := x(r)
+			if !ok || a == decides {
+				return a, ok
+			}
+			b, ok := y(r)
+			if !ok || b == decides {
+				return b, ok
+			}
+			if a == triUnknown || b == triUnknown {
+				return triUnknown, true
+			}
+			return other, true
+		}
+	}
+	return nil
+}

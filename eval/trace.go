@@ -34,8 +34,9 @@ type stepDesc struct {
 	// needs lists, for each cond, the reads its leaves need or guard: the
 	// facts and lets a step's missing facts come from (addMissing).
 	needs [2][]int
-	// leaf is conds[0] when it is one bound leaf (fast.go); plain marks a
-	// when rule with constant points whose condition is such a leaf.
+	// leaf is conds[0] bound to one closure, when all its leaves are bound
+	// (bindTree); plain marks a when rule with constant points whose
+	// condition is bound so.
 	leaf  leafFn
 	plain bool
 	// shown lists, by entry.reads, the reads a step shows in order, each
@@ -228,8 +229,8 @@ func newStepTable(pol *rules.Policy, leaves []leafFn) stepTable {
 				d.needs[k] = needsOf(c, c.Root, d.needs[k])
 			}
 		}
-		if c := d.conds[0]; c != nil && c.Root.Leaf > 0 && c.Root.Leaf < len(leaves) {
-			d.leaf = leaves[c.Root.Leaf]
+		if c := d.conds[0]; c != nil {
+			d.leaf = bindTree(c.Root, leaves)
 		}
 		shownReads(&d)
 		t.descs = append(t.descs, d)
