@@ -175,8 +175,8 @@ func (e *Evaluator) Evaluate(ctx context.Context, facts any) (*model.Result, err
 // one result allocates nothing per lead for leads given as maps, and for
 // leads given as JSON little more than their strings. The result, including
 // its trace and the lists and objects a JSON lead's values were decoded
-// into, is overwritten by each call: copy what must outlive the next one.
-// With the trace on, the result keeps the lead's facts (its trace renders
+// into, is overwritten by each call: copy what must outlive the next one
+// (model.Result.Clone). With the trace on, the result keeps the lead's facts (its trace renders
 // the values its steps read from them) until it is evaluated into again.
 func (e *Evaluator) EvaluateInto(ctx context.Context, facts any, res *model.Result) (err error) {
 	defer func() {
@@ -637,8 +637,8 @@ func (r *run) cond(c *rules.Cond, env envFor) (tri, error) {
 	return r.truth(c, c.Root, env)
 }
 
-// condOf is cond for the first condition of a step: a condition that is
-// one bound leaf runs its closure straight from the step table.
+// condOf is cond for the first condition of a step: a condition bound as
+// a whole (bindTree) runs its closure straight from the step table.
 func (r *run) condOf(d *stepDesc, env envFor) (tri, error) {
 	if d.leaf != nil {
 		if t, ok := d.leaf(r); ok {

@@ -183,3 +183,23 @@ func TestTrace_reusedResultAcrossPolicies(t *testing.T) {
 		}
 	}
 }
+
+// A clone of a result keeps its lead's outcome, trace included, when the
+// result is evaluated into again.
+func TestTrace_cloneOutlivesReuse(t *testing.T) {
+	pol, err := rules.Load("../examples/acme")
+	require.NoError(t, err)
+	ev := eval.New(pol, eval.WithNow(now))
+	a := []byte(`{"contact": {"email": "ana@gmail.com", "role": "vp"}, "pains": ["x"], "events": [{"type": "webinar", "at": "2026-10-20T00:00:00Z"}]}`)
+	b := []byte(`{"contact": {"email": "bob@acme.io", "competitor": true}, "events": [{"type": "page", "at": "2026-10-21T00:00:00Z"}]}`)
+	fresh, err := ev.Evaluate(context.Background(), a)
+	require.NoError(t, err)
+	want, _ := json.Marshal(fresh)
+	var res model.Result
+	require.NoError(t, ev.EvaluateInto(context.Background(), a, &res))
+	c := res.Clone()
+	require.NoError(t, ev.EvaluateInto(context.Background(), b, &res))
+	got, _ := json.Marshal(c)
+	assert.JSONEq(t, string(want), string(got))
+	assert.Equal(t, fresh.Explain(), c.Explain())
+}

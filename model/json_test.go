@@ -762,3 +762,36 @@ func refSortedKeys[V any](m map[string]V) []string {
 	}
 	return keys
 }
+
+func TestResultClone_sharesNothing(t *testing.T) {
+	max := 60.0
+	list := []any{map[string]any{"type": "webinar", "tags": []any{"a"}}}
+	r := &Result{
+		Policy: PolicyInfo{Name: "p", Version: "1", Hash: "sha256:00"},
+		Stage:  "sql",
+		Labels: map[string]string{"stage": "sql"},
+		Score:  Score{Total: 50, Groups: map[string]GroupScore{"fit": {Points: 50, Raw: 55, Max: &max}}},
+		Frameworks: map[string]*FrameworkResult{"BANT": {Met: 3, Total: 4, Qualified: true,
+			Criteria: map[string]Status{"budget": Met}}, "none": nil},
+		Missing: []string{"timeline.days"},
+	}
+	r.SetTrace(StepList{
+		{Kind: StepLet, Name: "l", Outcome: HasValue, Value: ValueOf([]any{"x"})},
+		{Kind: StepRule, Group: "fit", Label: "x", Outcome: OutUnknown, Missing: []string{"a"},
+			Reads: Reads{{Name: "events", Value: ValueOf(list)}}},
+	})
+	want := string(r.AppendJSON(nil))
+	c := r.Clone()
+	require.Equal(t, want, string(c.AppendJSON(nil)))
+	// Changing every part of r leaves the clone as it was.
+	r.Labels["stage"] = "mql"
+	*r.Score.Groups["fit"].Max = 1
+	r.Score.Groups["fit"] = GroupScore{}
+	r.Frameworks["BANT"].Met = 0
+	r.Frameworks["BANT"].Criteria["budget"] = Unmet
+	r.Missing[0] = "changed"
+	list[0].(map[string]any)["type"] = "changed"
+	list[0].(map[string]any)["tags"].([]any)[0] = "changed"
+	r.SetTrace(nil)
+	assert.Equal(t, want, string(c.AppendJSON(nil)))
+}

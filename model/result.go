@@ -2,6 +2,7 @@ package model
 
 import (
 	"iter"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -261,6 +262,49 @@ type Step struct {
 	Missing []string
 	// At is the step's source position, file:line:col.
 	At string
+}
+
+// Clone returns a deep copy of r that shares no memory with it: its maps,
+// missing facts and trace (rendered as a StepList) are its own, so that it
+// outlives r being evaluated into again.
+func (r *Result) Clone() *Result {
+	c := &Result{Policy: r.Policy, Now: r.Now, Stage: r.Stage, Labels: maps.Clone(r.Labels),
+		Score: Score{Total: r.Score.Total, Groups: maps.Clone(r.Score.Groups)}, Missing: slices.Clone(r.Missing)}
+	for name, g := range c.Score.Groups {
+		g.Min, g.Max = clonePtr(g.Min), clonePtr(g.Max)
+		c.Score.Groups[name] = g
+	}
+	if r.Frameworks != nil {
+		c.Frameworks = make(map[string]*FrameworkResult, len(r.Frameworks))
+		for name, f := range r.Frameworks {
+			if f != nil {
+				fc := *f
+				fc.Criteria = maps.Clone(f.Criteria)
+				f = &fc
+			}
+			c.Frameworks[name] = f
+		}
+	}
+	if trace := r.Trace(); trace != nil {
+		for i := range trace {
+			s := &trace[i]
+			s.Reads, s.Missing = slices.Clone(s.Reads), slices.Clone(s.Missing)
+			for j := range s.Reads {
+				s.Reads[j].Value = s.Reads[j].Value.clone()
+			}
+			s.Value = s.Value.clone()
+		}
+		c.trace = StepList(trace)
+	}
+	return c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // Group returns the score of the named group (zero if there is none).

@@ -194,3 +194,31 @@ func FormatNumber(f float64) string {
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	return s
 }
+
+// clone returns v with its list or object copied, at every depth, so that
+// it shares no memory with v.
+func (v Value) clone() Value {
+	if v.Any != nil {
+		v.Any = deepCopy(v.Any)
+	}
+	return v
+}
+
+// deepCopy copies the lists ([]any) and objects (map[string]any) in x.
+func deepCopy(x any) any {
+	switch x := x.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopy(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deepCopy(e)
+		}
+		return out
+	}
+	return x
+}
