@@ -118,9 +118,9 @@ const keepJobBytes = 1 << 20
 // error from emit or the context.
 //
 // emit runs on the calling goroutine, one outcome at a time. The Result
-// and Output it gets are reused once it returns: copy what you keep. With
-// that reuse a batch allocates nothing per lead beyond what decoding the
-// lead's facts takes.
+// and Output it gets are reused once it returns: copy what you keep
+// (Result.Clone). With that reuse a batch allocates nothing per lead
+// beyond what decoding the lead's facts takes.
 func (e *Evaluator) Batch(ctx context.Context, leads iter.Seq[Lead], emit func(*Scored) error, opts BatchOptions) error {
 	workers := opts.Workers
 	if workers <= 0 {
