@@ -327,10 +327,10 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 		rec.entries = rec.entries[:0]
 		r.takeState(&rec.st)
 		clear(r.slots)
-		res.SetTrace(rec)
-	} else {
-		res.SetTrace(nil)
 	}
+	// finish gives the result its trace: an evaluation stopped by a panic
+	// leaves it none rather than one without its lead's state.
+	res.SetTrace(nil)
 	r.e, r.ctx, r.pol, r.res = e, ctx, e.pol, res
 	r.now = e.now
 	if r.now.IsZero() {
@@ -405,6 +405,7 @@ func (r *run) finish() {
 		// state: it stays with the result until it is evaluated into again.
 		rec.st = r.state
 		r.takeState(&state{})
+		r.res.SetTrace(rec)
 		r.rec = nil
 	} else {
 		clear(r.slots)
