@@ -166,11 +166,19 @@ func (rec *record) addMissing(d *stepDesc, which uint8, out []string, lo int) []
 // and unknown lets show as null, so that a guarded read that fell back to
 // its default is visible; other unknown values are left out.
 func (rec *record) renderReads(d *stepDesc, e *entry, reads []model.Read) []model.Read {
+	var tmp model.Value
 	for _, ref := range d.shown[e.reads] {
-		var tmp model.Value
-		v, ok := rec.st.read(ref, &tmp)
-		if !ok && ref.Kind != rules.RefFact && ref.Kind != rules.RefLet {
-			continue
+		var v *model.Value
+		ok := true
+		switch {
+		case ref.Kind == rules.RefFact && ref.Node != nil:
+			v = &rec.st.slots[ref.Index] // missing shows as null
+		case ref.Kind == rules.RefLet:
+			v = &rec.st.lets[ref.Index].val // unknown shows as null
+		default:
+			if v, ok = rec.st.read(ref, &tmp); !ok && ref.Kind != rules.RefFact {
+				continue
+			}
 		}
 		n := len(reads)
 		reads = slices.Grow(reads, 1)[:n+1]

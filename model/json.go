@@ -48,11 +48,18 @@ func (r *Result) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `},"missing":[`...)
 	dst = appendStrings(dst, r.Missing)
 	dst = append(dst, `],"trace":[`...)
-	for i, s := range r.Steps() {
-		if i > 0 {
-			dst = append(dst, ',')
+	if n := r.TraceLen(); n > 0 {
+		// Steps, without the iterator's call per step.
+		buf := getRenderBuf()
+		for i := range n {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			buf.mem.Reads, buf.mem.Missing = buf.mem.Reads[:0], buf.mem.Missing[:0]
+			r.trace.Render(i, &buf.step, &buf.mem)
+			dst = buf.step.appendJSON(dst)
 		}
-		dst = s.appendJSON(dst)
+		putRenderBuf(buf)
 	}
 	return append(dst, "]}"...)
 }

@@ -111,31 +111,39 @@ func (r *Result) Steps() iter.Seq2[int, *Step] {
 		if n == 0 {
 			return
 		}
-		buf := renderPool.Get().(*renderBuf)
-		defer renderPool.Put(buf)
+		buf := getRenderBuf()
+		defer putRenderBuf(buf)
 		for i := range n {
 			buf.mem.Reads, buf.mem.Missing = buf.mem.Reads[:0], buf.mem.Missing[:0]
 			r.trace.Render(i, &buf.step, &buf.mem)
 			if !yield(i, &buf.step) {
-				break
+				return
 			}
-		}
-		buf.step = Step{}
-		clear(buf.mem.Reads)
-		clear(buf.mem.Missing)
-		if cap(buf.mem.Reads) > 1024 || cap(buf.mem.Missing) > 1024 {
-			buf.mem = StepBuffer{}
 		}
 	}
 }
 
-// renderBuf is the memory Steps renders steps into.
+// renderBuf is the memory Steps and AppendJSON render steps into.
 type renderBuf struct {
 	step Step
 	mem  StepBuffer
 }
 
 var renderPool = sync.Pool{New: func() any { return new(renderBuf) }}
+
+func getRenderBuf() *renderBuf { return renderPool.Get().(*renderBuf) }
+
+// putRenderBuf drops what buf points to, so that the pool keeps no lead
+// alive, and pools it unless it grew large.
+func putRenderBuf(buf *renderBuf) {
+	buf.step = Step{}
+	clear(buf.mem.Reads)
+	clear(buf.mem.Missing)
+	if cap(buf.mem.Reads) > 1024 || cap(buf.mem.Missing) > 1024 {
+		buf.mem = StepBuffer{}
+	}
+	renderPool.Put(buf)
+}
 
 // Scratch is the memory an evaluator keeps in a result, to reuse when it
 // evaluates into the same result again: what the last evaluation's trace
