@@ -12,8 +12,10 @@
 // (rules.Simple) run directly on those slots, most of them as closures
 // bound once per Evaluator (fast.go); the others run as expr programs,
 // against an environment built from the slots only when the first of them
-// runs. With a result that the caller reuses (EvaluateInto), evaluating a
-// lead given as a map does not allocate.
+// runs. The trace is recorded while a lead is evaluated and its steps are
+// rendered when they are read (trace.go). With a result that the caller
+// reuses (EvaluateInto), evaluating a lead given as a map does not
+// allocate.
 package eval
 
 import (
@@ -629,18 +631,10 @@ func (r *run) condError(c *rules.Cond, err error) error {
 	return &ConditionError{At: at, Expr: c.Text, Msg: msg}
 }
 
-// cond evaluates a condition: a condition that is one bound leaf runs
-// without the general walk of truth.
-func (r *run) cond(c *rules.Cond, env envFor) (tri, error) {
-	if t, ok := r.boundLeaf(c.Root); ok {
-		return t, nil
-	}
-	return r.truth(c, c.Root, env)
-}
-
-// condOf is cond for the first condition of a step: a condition bound as
-// a whole (bindTree) runs its closure straight from the step table.
-func (r *run) condOf(d *stepDesc, env envFor) (tri, error) {
+// cond evaluates a step's first condition: one bound as a whole
+// (bindTree) runs its closure straight from the step table, any other
+// takes the general walk of truth.
+func (r *run) cond(d *stepDesc, env envFor) (tri, error) {
 	if d.leaf != nil {
 		if t, ok := d.leaf(r); ok {
 			return t, nil
@@ -733,7 +727,7 @@ func (r *run) evalLets() error {
 		st := &r.lets[i]
 		c := l.Value
 		if c.Root.Op != rules.OpLeaf || c.Root.Simple != nil {
-			t, err := r.condOf(&r.e.table.descs[i], mainEnv)
+			t, err := r.cond(&r.e.table.descs[i], mainEnv)
 			if err != nil {
 				return err
 			}
@@ -755,13 +749,13 @@ func (r *run) evalLets() error {
 		s.outcome = oValue
 		if !st.known {
 			s.outcome = oUnknown
-			r.showMissing(s, readFirst)
+			s.missing = readFirst
 		}
 		r.doneLets = i + 1
 		if r.envReady && st.known {
 			r.env[l.Name] = st.raw
 		}
-		r.showReads(s, readFirst)
+		s.reads = readFirst
 	}
 	return nil
 }
@@ -782,18 +776,10 @@ func (r *run) evalFrameworks() error {
 		}
 		base := r.e.table.fw[i]
 		for j, c := range f.Criteria {
-			d := &r.e.table.descs[base+j]
-			t, ok := triFalse, false
-			if d.leaf != nil {
-				t, ok = d.leaf(r)
+			t, err := r.cond(&r.e.table.descs[base+j], mainEnv)
+			if err != nil {
+				return err
 			}
-			if !ok {
-				var err error
-				if t, err = r.truth(c.When, c.When.Root, mainEnv); err != nil {
-					return err
-				}
-			}
-
 			s := r.step(base + j)
 			switch t {
 			case triTrue:
@@ -805,20 +791,20 @@ func (r *run) evalFrameworks() error {
 			default:
 				st.status[j], s.outcome = model.Unknown, oUnknown
 				st.unknown++
-				r.showMissing(s, readFirst)
+				s.missing = readFirst
 			}
 			setEntry(crit, c.Name, st.status[j])
-			r.showReads(s, readFirst)
+			s.reads = readFirst
 		}
 		s := r.step(base + len(f.Criteria))
 		if f.Qualified != nil {
 			r.ownFw = i
-			t, err := r.cond(f.Qualified, ownEnv)
+			t, err := r.cond(&r.e.table.descs[base+len(f.Criteria)], ownEnv)
 			if err != nil {
 				return err
 			}
 			st.qualified = t == triTrue
-			r.showReads(s, readFirst)
+			s.reads = readFirst
 		} else {
 			st.qualified = st.met == len(f.Criteria)
 		}
@@ -860,7 +846,7 @@ func (r *run) evalGroups() error {
 						s.outcome = oUnmatched
 					default:
 						s.outcome = oUnknown
-						r.showMissing(s, readFirst)
+						s.missing = readFirst
 					}
 					s.reads = readFirst
 					continue
@@ -918,19 +904,19 @@ func (r *run) evalRule(s *entry, d *stepDesc, rule *rules.Rule) (float64, error)
 }
 
 func (r *run) evalWhen(rule *rules.Rule, s *entry, d *stepDesc) (float64, error) {
-	t, err := r.condOf(d, mainEnv)
+	t, err := r.cond(d, mainEnv)
 	if err != nil {
 		return 0, err
 	}
 	switch t {
 	case triFalse:
 		s.outcome = oUnmatched
-		r.showReads(s, readFirst)
+		s.reads = readFirst
 		return 0, nil
 	case triUnknown:
 		s.outcome = oUnknown
-		r.showMissing(s, readFirst)
-		r.showReads(s, readFirst)
+		s.missing = readFirst
+		s.reads = readFirst
 		return 0, nil
 	}
 	base, known, err := r.points(rule)
@@ -939,15 +925,15 @@ func (r *run) evalWhen(rule *rules.Rule, s *entry, d *stepDesc) (float64, error)
 	}
 	if !known {
 		s.outcome = oUnknown
-		r.showMissing(s, readSecond)
-		r.showReads(s, readFirst)
+		s.missing = readSecond
+		s.reads = readFirst
 		return 0, nil
 	}
 	s.outcome = oMatched
 	if rule.PointsExpr == nil {
-		r.showReads(s, readFirst)
+		s.reads = readFirst
 	} else {
-		r.showReads(s, readFirst|readSecond)
+		s.reads = readFirst | readSecond
 	}
 	return base, nil
 }
@@ -981,8 +967,8 @@ func (r *run) evalEach(rule *rules.Rule, s *entry) (float64, error) {
 	list, known := r.value(&each.List)
 	if !known {
 		s.outcome = oUnknown
-		r.showMissing(s, readList)
-		r.showReads(s, readFirst)
+		s.missing = readList
+		s.reads = readFirst
 		return 0, nil
 	}
 	// A JSON lead's event list that only field predicates read is kept as
@@ -995,8 +981,8 @@ func (r *run) evalEach(rule *rules.Rule, s *entry) (float64, error) {
 	c := each.Where
 	if r.blocked(c, c.Root) {
 		s.outcome = oUnknown
-		r.showMissing(s, readFirst)
-		r.showReads(s, readList|readFirst)
+		s.missing = readFirst
+		s.reads = readList | readFirst
 		return 0, nil
 	}
 	if byField {
@@ -1005,7 +991,7 @@ func (r *run) evalEach(rule *rules.Rule, s *entry) (float64, error) {
 		return 0, err
 	}
 	s.matches = int32(min(len(r.matched), math.MaxInt32))
-	r.showReads(s, readList|readFirst)
+	s.reads = readList | readFirst
 	if len(r.matched) == 0 {
 		s.outcome = oUnmatched
 		return 0, nil
@@ -1016,7 +1002,7 @@ func (r *run) evalEach(rule *rules.Rule, s *entry) (float64, error) {
 	}
 	if !known {
 		s.outcome = oUnknown
-		r.showMissing(s, readSecond)
+		s.missing = readSecond
 		return 0, nil
 	}
 	hasTimes := true
@@ -1215,18 +1201,11 @@ func (r *run) evalLadders() error {
 				s.outcome = oMatched
 				matched = true
 			} else {
-				d := &r.e.table.descs[base+k]
-				t, ok := triFalse, false
-				if d.leaf != nil {
-					t, ok = d.leaf(r)
+				t, err := r.cond(&r.e.table.descs[base+k], mainEnv)
+				if err != nil {
+					return err
 				}
-				if !ok {
-					var err error
-					if t, err = r.truth(st.When, st.When.Root, mainEnv); err != nil {
-						return err
-					}
-				}
-				r.showReads(s, readFirst)
+				s.reads = readFirst
 				switch t {
 				case triTrue:
 					s.outcome = oMatched
@@ -1235,7 +1214,7 @@ func (r *run) evalLadders() error {
 					s.outcome = oUnmatched
 				default:
 					s.outcome = oUnknown
-					r.showMissing(s, readFirst)
+					s.missing = readFirst
 				}
 			}
 			if matched {

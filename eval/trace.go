@@ -74,7 +74,9 @@ const (
 type entry struct {
 	desc    uint32
 	outcome uint8
-	reads   uint8
+	// reads says which reads the step shows (readFirst, readSecond,
+	// readList).
+	reads uint8
 	// pick is a ladder's matched step (-1: none).
 	pick             int32
 	matches, counted int32
@@ -318,10 +320,3 @@ func (r *run) step(d int) *entry {
 	*e = entry{desc: uint32(d), pick: -1}
 	return e
 }
-
-// showReads marks which of its conditions' reads the step shows.
-func (r *run) showReads(e *entry, which uint8) { e.reads = which }
-
-// showMissing marks the step unknown for facts its conditions (which)
-// need; they are listed when the step is rendered (addMissing).
-func (r *run) showMissing(e *entry, which uint8) { e.missing = which }
