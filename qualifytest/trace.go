@@ -56,16 +56,17 @@ func renderTrace(pol *rules.Policy, res *model.Result, targets []*target) ([]str
 	}
 	var b strings.Builder
 	var steps []model.Step
+	trace := res.Trace()
 	for _, s := range secs {
 		switch s.kind {
 		case targetGroup:
-			steps = groupSection(&b, res, s, steps)
+			steps = groupSection(&b, res, trace, s, steps)
 		case targetTotal:
-			steps = totalSection(&b, res, steps)
+			steps = totalSection(&b, res, trace, steps)
 		case targetFramework:
-			steps = frameworkSection(&b, res, s, steps)
+			steps = frameworkSection(&b, res, trace, s, steps)
 		case targetLadder:
-			steps = ladderSection(&b, pol, res, s, steps)
+			steps = ladderSection(&b, pol, res, trace, s, steps)
 		}
 	}
 	text := strings.TrimRight(trimLines(b.String()), "\n")
@@ -79,11 +80,11 @@ func newTable(b *strings.Builder) *tabwriter.Writer {
 	return tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.DiscardEmptyColumns)
 }
 
-func groupSection(b *strings.Builder, res *model.Result, s *section, steps []model.Step) []model.Step {
+func groupSection(b *strings.Builder, res *model.Result, trace []model.Step, s *section, steps []model.Step) []model.Step {
 	gs := res.Score.Groups[s.block]
 	fmt.Fprintf(b, "score.%s = %s %s\n", s.block, model.FormatNumber(gs.Points), gs.ClampNote())
 	tw := newTable(b)
-	for _, st := range res.Trace() {
+	for _, st := range trace {
 		if st.Kind == model.StepRule && st.Group == s.block && s.wants(st.Label) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", st.Outcome, st.PointsText(), st.Label, st.Detail(), st.At)
 			steps = append(steps, st)
@@ -93,9 +94,9 @@ func groupSection(b *strings.Builder, res *model.Result, s *section, steps []mod
 	return steps
 }
 
-func totalSection(b *strings.Builder, res *model.Result, steps []model.Step) []model.Step {
+func totalSection(b *strings.Builder, res *model.Result, trace []model.Step, steps []model.Step) []model.Step {
 	line := "score.total = " + model.FormatNumber(res.Score.Total)
-	for _, st := range res.Trace() {
+	for _, st := range trace {
 		if st.Kind == model.StepTotal {
 			if st.Points != st.Raw {
 				line += fmt.Sprintf(" (sum of groups %s, clamped by total at %s)", model.FormatNumber(st.Raw), st.At)
@@ -105,7 +106,7 @@ func totalSection(b *strings.Builder, res *model.Result, steps []model.Step) []m
 	}
 	b.WriteString(line + "\n")
 	tw := newTable(b)
-	for _, st := range res.Trace() {
+	for _, st := range trace {
 		if st.Kind == model.StepGroup {
 			gs := res.Score.Groups[st.Group]
 			fmt.Fprintf(tw, "  score.%s\t= %s\t%s\n", st.Group, model.FormatNumber(gs.Points), gs.ClampNote())
@@ -115,7 +116,7 @@ func totalSection(b *strings.Builder, res *model.Result, steps []model.Step) []m
 	return steps
 }
 
-func frameworkSection(b *strings.Builder, res *model.Result, s *section, steps []model.Step) []model.Step {
+func frameworkSection(b *strings.Builder, res *model.Result, trace []model.Step, s *section, steps []model.Step) []model.Step {
 	f := res.Frameworks[s.block]
 	if f == nil {
 		return steps
@@ -125,7 +126,7 @@ func frameworkSection(b *strings.Builder, res *model.Result, s *section, steps [
 		verdict = "qualified"
 	}
 	rule := ""
-	for _, st := range res.Trace() {
+	for _, st := range trace {
 		if st.Kind == model.StepFramework && st.Framework == s.block {
 			rule = " (" + st.Label + ")"
 			if s.all {
@@ -135,7 +136,7 @@ func frameworkSection(b *strings.Builder, res *model.Result, s *section, steps [
 	}
 	fmt.Fprintf(b, "%s: %s, %d/%d met, %d unmet, %d unknown%s\n", s.block, verdict, f.Met, f.Total, f.Unmet, f.Unknown, rule)
 	tw := newTable(b)
-	for _, st := range res.Trace() {
+	for _, st := range trace {
 		if st.Kind == model.StepCriterion && st.Framework == s.block && s.wants(st.Name) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", st.Outcome, st.Name, st.Label, st.Detail(), st.At)
 			steps = append(steps, st)
@@ -145,11 +146,11 @@ func frameworkSection(b *strings.Builder, res *model.Result, s *section, steps [
 	return steps
 }
 
-func ladderSection(b *strings.Builder, pol *rules.Policy, res *model.Result, s *section, steps []model.Step) []model.Step {
+func ladderSection(b *strings.Builder, pol *rules.Policy, res *model.Result, trace []model.Step, s *section, steps []model.Step) []model.Step {
 	fmt.Fprintf(b, "%s = %s\n", s.block, orNone(res.Labels[s.block]))
 	tw := newTable(b)
 	tried := map[string]bool{}
-	for _, st := range res.Trace() {
+	for _, st := range trace {
 		if st.Kind == model.StepLadder && st.Ladder == s.block {
 			tried[st.Label] = true
 			if !s.wants(st.Label) {
