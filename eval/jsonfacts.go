@@ -54,6 +54,11 @@ type jsonLead struct {
 	raw     [][]byte
 	decoded []any
 	b       []byte
+	// text is b as a string, made for the first string that readAny
+	// decodes from a lead no longer than maxTextLead: the strings of the
+	// arrays and objects it decodes are cut from it when they have no
+	// escapes, one allocation for all of them (str).
+	text string
 	// keys holds the member names of event objects, and the values of
 	// their tested field, seen before, so that each event does not
 	// allocate its "type" and "at" (or "webinar") again.
@@ -71,6 +76,30 @@ const (
 	maxKeys   = 256
 	maxKeyLen = 32
 )
+
+// maxTextLead bounds the leads whose strings are cut from one copy of the
+// lead (jsonLead.text): a huge lead is not copied whole for a few strings.
+const maxTextLead = 64 << 10
+
+// str returns the string a checked JSON string literal holds; v must be
+// the lead's own bytes, ending at offset end.
+func (j *jsonLead) str(v []byte, end int) string {
+	if len(v) <= 2 || len(j.b) > maxTextLead || bytes.IndexByte(v, '\\') >= 0 {
+		return unquote(v)
+	}
+	if j.text == "" {
+		j.text = string(j.b)
+	}
+	return j.text[end-len(v)+1 : end-1]
+}
+
+// scalar is scalarAny for the lead's own bytes v, ending at offset end.
+func (j *jsonLead) scalar(v []byte, end int) any {
+	if v[0] == '"' {
+		return j.str(v, end)
+	}
+	return scalarAny(v)
+}
 
 // key returns the member name a quoted JSON name holds, from keys when it
 // was seen before.
@@ -128,7 +157,7 @@ func (j *jsonLead) release() {
 	clear(j.found)
 	clear(j.raw)
 	clear(j.decoded)
-	j.b = nil
+	j.b, j.text = nil, ""
 	if j.dec != nil {
 		j.src = bytes.Buffer{}
 		j.dec.Reset(&j.src) // the decoder read the lead's bytes in place
@@ -475,7 +504,7 @@ func (j *jsonLead) readAny() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return scalarAny(v), nil
+	return j.scalar(v, int(d.InputOffset())), nil
 }
 
 // Limits on what a result keeps for reuse (jsonLead.maps and lists), so
