@@ -43,6 +43,9 @@ type stepDesc struct {
 	// name once: the each rule's list first, then the conditions' reads
 	// but now.
 	shown [readList | readFirst | readSecond + 1][]*rules.Ref
+	// text is the JSON of what the policy fixes of the step, and of the
+	// names of the reads it may show.
+	text *model.StepText
 }
 
 // Which reads an entry shows (entry.reads).
@@ -100,6 +103,9 @@ var _ model.TraceRecord = (*record)(nil)
 
 // Len is the number of steps.
 func (rec *record) Len() int { return len(rec.entries) }
+
+// StepText returns the JSON text of the fields step i's desc fixes.
+func (rec *record) StepText(i int) *model.StepText { return rec.descs[rec.entries[i].desc].text }
 
 // Render writes step i into s, and its reads and missing facts into buf.
 func (rec *record) Render(i int, s *model.Step, buf *model.StepBuffer) {
@@ -243,6 +249,15 @@ func newStepTable(pol *rules.Policy, leaves []leafFn) stepTable {
 			d.leaf = bindTree(c.Root, leaves)
 		}
 		shownReads(&d)
+		var names []string
+		for _, refs := range d.shown {
+			for _, ref := range refs {
+				if !slices.Contains(names, ref.Name) {
+					names = append(names, ref.Name)
+				}
+			}
+		}
+		d.text = model.NewStepText(&d.step, names)
 		t.descs = append(t.descs, d)
 	}
 	for i, l := range pol.Lets {

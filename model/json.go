@@ -51,13 +51,18 @@ func (r *Result) AppendJSON(dst []byte) []byte {
 	if n := r.TraceLen(); n > 0 {
 		// Steps, without the iterator's call per step.
 		buf := getRenderBuf()
+		texts, _ := r.trace.(StepTexts)
 		for i := range n {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
 			buf.mem.Reads, buf.mem.Missing = buf.mem.Reads[:0], buf.mem.Missing[:0]
 			r.trace.Render(i, &buf.step, &buf.mem)
-			dst = buf.step.appendJSON(dst)
+			var text *StepText
+			if texts != nil {
+				text = texts.StepText(i)
+			}
+			dst = buf.step.appendJSONText(dst, text)
 		}
 		putRenderBuf(buf)
 	}
@@ -124,13 +129,24 @@ func (f *FrameworkResult) appendJSON(dst []byte) []byte {
 // MarshalJSON writes the framework's counts, verdict and criteria.
 func (f *FrameworkResult) MarshalJSON() ([]byte, error) { return f.appendJSON(nil), nil }
 
-func (s *Step) appendJSON(dst []byte) []byte {
-	dst = appendStepKind(dst, s.Kind)
-	dst = appendField(dst, `,"group":"`, s.Group)
-	dst = appendField(dst, `,"framework":"`, s.Framework)
-	dst = appendField(dst, `,"ladder":"`, s.Ladder)
-	dst = appendField(dst, `,"name":"`, s.Name)
-	dst = appendField(dst, `,"label":"`, s.Label)
+func (s *Step) appendJSON(dst []byte) []byte { return s.appendJSONText(dst, nil) }
+
+// appendJSONText writes the step, copying from text the fields it holds
+// when they are the step's.
+func (s *Step) appendJSONText(dst []byte, text *StepText) []byte {
+	if text != nil && !text.fits(s) {
+		text = nil
+	}
+	if text != nil {
+		dst = append(dst, text.head...)
+	} else {
+		dst = appendStepHead(dst, s)
+	}
+	if text != nil && s.Label == text.fixed.Label {
+		dst = append(dst, text.label...)
+	} else {
+		dst = appendField(dst, `,"label":"`, s.Label)
+	}
 	dst = appendOutcome(dst, s.Outcome)
 	switch s.Kind {
 	case StepRule:
@@ -153,18 +169,115 @@ func (s *Step) appendJSON(dst []byte) []byte {
 			dst = s.Value.appendJSON(dst)
 		}
 	}
-	dst = appendField(dst, `,"because":"`, s.Because)
+	if text != nil {
+		dst = append(dst, text.because...)
+	} else {
+		dst = appendField(dst, `,"because":"`, s.Because)
+	}
 	if len(s.Reads) > 0 {
-		dst = append(dst, `,"reads":`...)
-		dst = s.Reads.appendJSON(dst)
+		dst = append(dst, `,"reads":{`...)
+		for i := range s.Reads {
+			rd := &s.Reads[i]
+			if key := text.key(rd.Name); key != nil {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = append(dst, key...)
+			} else {
+				dst = appendKey(dst, i, rd.Name)
+			}
+			dst = rd.Value.appendJSON(dst)
+		}
+		dst = append(dst, '}')
 	}
 	if len(s.Missing) > 0 {
 		dst = append(dst, `,"missing":[`...)
 		dst = appendStrings(dst, s.Missing)
 		dst = append(dst, ']')
 	}
+	if text != nil {
+		return append(dst, text.tail...)
+	}
+	return appendStepTail(dst, s)
+}
+
+// appendStepHead writes a step's fields before its label: its kind, block
+// and name.
+func appendStepHead(dst []byte, s *Step) []byte {
+	dst = appendStepKind(dst, s.Kind)
+	dst = appendField(dst, `,"group":"`, s.Group)
+	dst = appendField(dst, `,"framework":"`, s.Framework)
+	dst = appendField(dst, `,"ladder":"`, s.Ladder)
+	return appendField(dst, `,"name":"`, s.Name)
+}
+
+// appendStepTail writes a step's last field, its position, and closes it.
+func appendStepTail(dst []byte, s *Step) []byte {
 	dst = appendField(dst, `,"at":"`, s.At)
 	return append(dst, '}')
+}
+
+// StepText is the JSON text of the fields of a trace step that stay the
+// same from lead to lead (its kind, block, name, label, because and
+// position, and the names of the values it may read), escaped once. A
+// TraceRecord that keeps one per step of its policy and implements
+// StepTexts lets AppendJSON copy those fields rather than escape them
+// again for every lead. A text is used only for a step whose fields are
+// the ones it was made from, so a wrong one costs speed, never output.
+type StepText struct {
+	fixed                      Step
+	head, label, because, tail []byte
+	keys                       []stepKey
+}
+
+// stepKey is the text of a read's name as an object key, with its colon.
+type stepKey struct {
+	name string
+	text []byte
+}
+
+// NewStepText renders the fixed fields of s, and the keys of the reads
+// named in reads.
+func NewStepText(s *Step, reads []string) *StepText {
+	t := &StepText{fixed: Step{Kind: s.Kind, Group: s.Group, Framework: s.Framework, Ladder: s.Ladder,
+		Name: s.Name, Label: s.Label, Because: s.Because, At: s.At}}
+	t.head = appendStepHead(nil, s)
+	t.label = appendField(nil, `,"label":"`, s.Label)
+	t.because = appendField(nil, `,"because":"`, s.Because)
+	t.tail = appendStepTail(nil, s)
+	for _, name := range reads {
+		t.keys = append(t.keys, stepKey{name, appendKey(nil, 0, name)})
+	}
+	return t
+}
+
+// fits reports whether s has the fixed fields t was made from, but its
+// label, which fits on its own.
+func (t *StepText) fits(s *Step) bool {
+	f := &t.fixed
+	return s.Kind == f.Kind && s.Group == f.Group && s.Framework == f.Framework && s.Ladder == f.Ladder &&
+		s.Name == f.Name && s.Because == f.Because && s.At == f.At
+}
+
+// key returns the key text of the read named name, or nil (also for a nil
+// t).
+func (t *StepText) key(name string) []byte {
+	if t == nil {
+		return nil
+	}
+	for i := range t.keys {
+		if t.keys[i].name == name {
+			return t.keys[i].text
+		}
+	}
+	return nil
+}
+
+// StepTexts is implemented by a TraceRecord that has a StepText for its
+// steps; AppendJSON uses them.
+type StepTexts interface {
+	// StepText returns the text made for step i's fixed fields, or nil.
+	StepText(i int) *StepText
 }
 
 // MarshalJSON writes the fields that belong to the step's kind.

@@ -311,8 +311,58 @@ func TestAppendJSON_matchesBefore(t *testing.T) {
 		require.Equal(t, string(want), string(got))
 		require.True(t, json.Valid(got), "%s", got)
 		require.Equal(t, "prefix"+string(want), string(r.AppendJSON([]byte("prefix"))))
+
+		// Step texts change nothing: not those made from the step (with
+		// some of its reads' names), nor those of another step or label.
+		texted := textedSteps{StepList: trace, texts: make([]*StepText, len(trace))}
+		for i := range trace {
+			s := trace[i]
+			var names []string
+			for _, rd := range s.Reads {
+				if rng.IntN(3) > 0 {
+					names = append(names, rd.Name)
+				}
+			}
+			switch rng.IntN(5) {
+			case 0:
+				s.Label = str()
+			case 1:
+				s = trace[rng.IntN(len(trace))]
+			case 2:
+				// One fixed field differs.
+				switch rng.IntN(7) {
+				case 0:
+					s.Kind = kinds[rng.IntN(len(kinds))]
+				case 1:
+					s.Group = str()
+				case 2:
+					s.Framework = str()
+				case 3:
+					s.Ladder = str()
+				case 4:
+					s.Name = str()
+				case 5:
+					s.Because = str()
+				case 6:
+					s.At = str()
+				}
+			case 3:
+				continue
+			}
+			texted.texts[i] = NewStepText(&s, names)
+		}
+		r.SetTrace(texted)
+		require.Equal(t, string(want), string(r.AppendJSON(nil)))
 	}
 }
+
+// textedSteps is a StepList with a StepText for each step (nil for none).
+type textedSteps struct {
+	StepList
+	texts []*StepText
+}
+
+func (l textedSteps) StepText(i int) *StepText { return l.texts[i] }
 
 // TestAppendJSON_noAllocs checks that writing a result into a slice that
 // has room allocates nothing.
