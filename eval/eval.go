@@ -60,7 +60,9 @@ type Evaluator struct {
 	// a JSON lead gives them as maps (see jsonfacts.go).
 	whole []bool
 	// eventField names, by schema node, the one field of an event list's
-	// elements that an evaluation without a trace reads (see eventFields).
+	// elements that evaluating reads (see eventFields): a JSON lead's list
+	// is read as that field and time of each element, its elements not
+	// built; with the trace on, its text is kept for the trace to show.
 	eventField []string
 	// factSlots holds, for each of the policy's FactReads, its slot (-1
 	// for a fact the schema does not declare).
@@ -105,9 +107,7 @@ func New(pol *rules.Policy, opts ...Option) *Evaluator {
 	}
 	if !e.noBinding {
 		e.leaves, e.preds = bindLeaves(pol)
-		if !e.trace {
-			e.eventField = eventFields(pol)
-		}
+		e.eventField = eventFields(pol)
 		e.typeMatch = typeMatches(pol)
 	}
 	e.table = newStepTable(pol, e.leaves)
@@ -256,6 +256,19 @@ type state struct {
 	doneTotal                                  bool
 	// ownFw is the framework whose qualified condition is evaluated.
 	ownFw int
+	// texts holds, with the trace on, the JSON text of the event lists
+	// read from a JSON lead without building their elements, for the
+	// trace to show (record.Render).
+	texts []listText
+}
+
+// listText is the JSON text of an event list kept as its elements' field
+// (indexEventFields); canon says that it is the text model writes for the
+// list decoded.
+type listText struct {
+	node  int
+	text  string
+	canon bool
 }
 
 // takeState makes the memory of st the run's, for reset to fill, and
@@ -263,6 +276,7 @@ type state struct {
 func (r *run) takeState(st *state) {
 	r.slots, r.lets, r.fws, r.groups, r.labels, r.raw = st.slots, st.lets, st.fws, st.groups, st.labels, nil
 	st.slots, st.lets, st.fws, st.groups, st.labels, st.raw = nil, nil, nil, nil, nil, nil
+	r.texts, st.texts = st.texts[:0], nil
 }
 
 // run is the state of one evaluation; runs are pooled and reused.

@@ -1,5 +1,7 @@
 package eval
 
+import "github.com/qualifyhq/qualify/model"
+
 // WithoutBoundLeaves makes an Evaluator run every leaf on the general path
 // (simpleLeaf, then expr), so that tests can check the bound leaves of
 // fast.go against it.
@@ -31,6 +33,20 @@ func (e *Evaluator) EventFieldLists() []string {
 		if f != "" {
 			out = append(out, e.pol.Schema.Nodes[i].Path+"."+f)
 		}
+	}
+	return out
+}
+
+// ListTexts reports, for each event list a result's trace keeps as text,
+// whether the text is written as it is (canon).
+func ListTexts(res *model.Result) []bool {
+	rec, _ := res.TraceRecord().(*record)
+	if rec == nil {
+		return nil
+	}
+	var out []bool
+	for _, lt := range rec.st.texts {
+		out = append(out, lt.canon)
 	}
 	return out
 }

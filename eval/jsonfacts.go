@@ -53,7 +53,10 @@ type jsonLead struct {
 	found   []found
 	raw     [][]byte
 	decoded []any
-	b       []byte
+	// texts holds, with the trace on, the text of the event lists read as
+	// their elements' field (foundFields), by schema node.
+	texts []listText
+	b     []byte
 	// text is b as a string, made for the first string that readAny
 	// decodes from a lead no longer than maxTextLead: the strings of the
 	// arrays and objects it decodes are cut from it when they have no
@@ -157,6 +160,7 @@ func (j *jsonLead) release() {
 	clear(j.found)
 	clear(j.raw)
 	clear(j.decoded)
+	clear(j.texts)
 	j.b, j.text = nil, ""
 	if j.dec != nil {
 		j.src = bytes.Buffer{}
@@ -176,6 +180,7 @@ func (r *run) indexJSON(b []byte) error {
 		j.found = make([]found, len(s.Nodes))
 		j.raw = make([][]byte, len(s.Nodes))
 		j.decoded = make([]any, len(s.Nodes))
+		j.texts = make([]listText, len(s.Nodes))
 	}
 	j.b = b
 	// A bytes.Buffer is read in place, without copying the lead.
@@ -206,12 +211,19 @@ var (
 // each element's field and at time go to r.fields and r.times, and no
 // element is built. A list with anything but well-formed events whose
 // field is a string gives errNeedMaps: the map path reports it.
+//
+// With the trace on, the list's text is kept too (state.texts), for the
+// trace to show: as it is, when it is already what model writes for the
+// decoded list (canon), and decoded when it is rendered otherwise.
 func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 	j := &r.json
 	d := j.dec
 	if _, err := d.ReadToken(); err != nil { // [
 		return err
 	}
+	c := canonScan{b: j.b, ok: r.rec != nil}
+	begin := int(d.InputOffset()) - 1
+	c.prev = begin + 1
 	fields, times := r.fields[n.Index][:0], r.times[n.Index][:0]
 	for d.PeekKind() != ']' {
 		if d.PeekKind() != '{' {
@@ -220,19 +232,33 @@ func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 		if _, err := d.ReadToken(); err != nil {
 			return err
 		}
+		if c.ok {
+			c.open(int(d.InputOffset())-1, len(fields) > 0)
+		}
 		var typ, at, fv []byte // the last of each name counts
 		var err error
-		for d.PeekKind() != '}' {
+		for first := true; d.PeekKind() != '}'; first = false {
 			var name []byte
 			if name, err = d.ReadValue(); err != nil {
 				return err
 			}
+			if c.ok {
+				c.name(name, int(d.InputOffset()), first)
+			}
 			key := nameOf(name)
 			isType, isAt, isField := string(key) == "type", string(key) == "at", string(key) == field
 			if !isType && !isAt && !isField {
-				if err := d.SkipValue(); err != nil {
+				if !c.ok {
+					if err := d.SkipValue(); err != nil {
+						return err
+					}
+					continue
+				}
+				v, err := d.ReadValue()
+				if err != nil {
 					return err
 				}
+				c.value(v, int(d.InputOffset()))
 				continue
 			}
 			v, err := d.ReadValue()
@@ -241,6 +267,9 @@ func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 			}
 			end := int(d.InputOffset())
 			v = j.b[end-len(v) : end : end]
+			if c.ok {
+				c.value(v, end)
+			}
 			if isType {
 				typ = v
 			}
@@ -253,6 +282,9 @@ func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 		}
 		if _, err := d.ReadToken(); err != nil { // }
 			return err
+		}
+		if c.ok {
+			c.close(int(d.InputOffset()) - 1)
 		}
 		if typ == nil || typ[0] != '"' || at == nil || at[0] != '"' || fv == nil || fv[0] != '"' {
 			return errNeedMaps
@@ -273,7 +305,102 @@ func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 		return err
 	}
 	r.fields[n.Index], r.times[n.Index] = fields, times
+	if r.rec != nil {
+		end := int(d.InputOffset())
+		if c.ok {
+			c.close(end - 1)
+		}
+		j.texts[n.Index] = listText{node: n.Index, text: j.textOf(begin, end), canon: c.ok}
+	}
 	return nil
+}
+
+// textOf returns b[begin:end] as a string of the result's own.
+func (j *jsonLead) textOf(begin, end int) string {
+	if len(j.b) > maxTextLead {
+		return string(j.b[begin:end])
+	}
+	if j.text == "" {
+		j.text = string(j.b)
+	}
+	return j.text[begin:end]
+}
+
+// canonScan follows the tokens of an event list to tell whether its text
+// is the text model writes for the list decoded (appendAny): no space
+// between tokens, each object's members in increasing order of their
+// names (which also rules out a name given twice), names and strings
+// without escapes or U+2028 and U+2029 (which model escapes), numbers
+// without exponents (written as they are), no array or object inside an
+// event.
+type canonScan struct {
+	b    []byte
+	prev int    // the offset just after the last token
+	last []byte // the last member name of the object, unquoted
+	ok   bool
+}
+
+// follows notes a token spanning b[start:end], which must come right after
+// the previous one, or after the separator sep when sep is not 0.
+func (c *canonScan) follows(start, end int, sep byte) {
+	switch {
+	case sep == 0 && start == c.prev:
+	case sep != 0 && start == c.prev+1 && c.b[c.prev] == sep:
+	default:
+		c.ok = false
+	}
+	c.prev = end
+}
+
+// open notes an object's '{' at offset at, after a comma unless first.
+func (c *canonScan) open(at int, comma bool) {
+	var sep byte
+	if comma {
+		sep = ','
+	}
+	c.follows(at, at+1, sep)
+	c.last = nil
+}
+
+// close notes a closing '}' or ']' at offset at.
+func (c *canonScan) close(at int) { c.follows(at, at+1, 0) }
+
+// name notes a member name, quoted, ending at offset end.
+func (c *canonScan) name(quoted []byte, end int, first bool) {
+	var sep byte
+	if !first {
+		sep = ','
+	}
+	c.follows(end-len(quoted), end, sep)
+	name := quoted[1 : len(quoted)-1]
+	if !plainString(name) || (!first && bytes.Compare(name, c.last) <= 0) {
+		c.ok = false
+	}
+	c.last = name
+}
+
+// value notes a member's value, ending at offset end.
+func (c *canonScan) value(v []byte, end int) {
+	c.follows(end-len(v), end, ':')
+	switch v[0] {
+	case '"':
+		c.ok = c.ok && plainString(v[1:len(v)-1])
+	case '{', '[':
+		c.ok = false
+	case 't', 'f', 'n':
+	default:
+		c.ok = c.ok && len(v) <= 300 && bytes.IndexAny(v, "eE") < 0
+	}
+}
+
+// plainString reports whether the characters of a checked JSON string are
+// written as they are: no escapes, no U+2028 or U+2029.
+func plainString(s []byte) bool {
+	if bytes.IndexByte(s, '\\') >= 0 {
+		return false
+	}
+	// Both start with the byte 0xE2, rare in CRM text.
+	return bytes.IndexByte(s, 0xE2) < 0 || !bytes.Contains(s, []byte("\u2028")) && !bytes.Contains(s, []byte("\u2029"))
 }
 
 // nameOf returns the name a quoted JSON name holds, without copying
@@ -355,7 +482,7 @@ func (j *jsonLead) forget(n *rules.FactNode) {
 	if j.found[n.Index] == foundNothing {
 		return // and so nothing under it either
 	}
-	j.found[n.Index], j.raw[n.Index], j.decoded[n.Index] = foundNothing, nil, nil
+	j.found[n.Index], j.raw[n.Index], j.decoded[n.Index], j.texts[n.Index] = foundNothing, nil, nil, listText{}
 	for _, c := range n.Children {
 		j.forget(c)
 	}
@@ -388,8 +515,12 @@ func (r *run) nodeJSON(n *rules.FactNode) {
 		r.missing(n)
 		return
 	case foundFields:
-		// r.fields and r.times hold the list; no element is built.
+		// r.fields and r.times hold the list; no element is built. With
+		// the trace on, its text is kept for the trace.
 		r.slots[n.Index] = model.Value{Kind: model.KindList}
+		if r.rec != nil {
+			r.texts = append(r.texts, r.json.texts[n.Index])
+		}
 		return
 	case foundDecoded:
 		x := r.json.decoded[n.Index]

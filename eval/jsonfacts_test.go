@@ -612,7 +612,12 @@ func TestJSONFacts_trickyLeads(t *testing.T) {
 func TestJSONFacts_reusedResult(t *testing.T) {
 	pol, err := rules.Load(filepath.Join("..", "examples", "acme"))
 	require.NoError(t, err)
-	ev := eval.New(pol, eval.WithNow(now))
+	// Without bound leaves, events are built as maps; with them, an event
+	// list is read as its elements' type, and kept as text for the trace.
+	evs := map[string]*eval.Evaluator{
+		"general": eval.New(pol, eval.WithNow(now), eval.WithoutBoundLeaves()),
+		"bound":   eval.New(pol, eval.WithNow(now)),
+	}
 	events := func(n int, extra string) string {
 		var b strings.Builder
 		for i := range n {
@@ -641,31 +646,35 @@ func TestJSONFacts_reusedResult(t *testing.T) {
 		[]byte(`{"contact":{"email":"a@b.co"},"events":[{"type":"webinar"}]}`), // a fact error
 		lead(events(3, "")),
 	}
-	var reused model.Result
-	for round := range 2 {
-		for i, data := range leads {
-			what := fmt.Sprintf("round %d, lead %d", round, i)
-			want := evalOutcome(ev, data)
-			err := ev.EvaluateInto(context.Background(), data, &reused)
-			got := outcome{err: err}
-			if err == nil {
-				got.json = reused.AppendJSON(nil)
-			}
-			require.True(t, got.same(want), "%s: a reused result and a new one disagree\n%s", what, got.diff(want, "reused", "new"))
-			sc := reused.Scratch()
-			assert.LessOrEqual(t, len(sc.Maps), 256, what)
-			assert.LessOrEqual(t, len(sc.Lists), 256, what)
-			for _, m := range sc.Maps {
-				assert.LessOrEqual(t, len(m), 1024, what)
-			}
-			for _, l := range sc.Lists {
-				assert.LessOrEqual(t, cap(l), 1024, what)
+	for name, ev := range evs {
+		var reused model.Result
+		for round := range 2 {
+			for i, data := range leads {
+				what := fmt.Sprintf("%s: round %d, lead %d", name, round, i)
+				want := evalOutcome(ev, data)
+				err := ev.EvaluateInto(context.Background(), data, &reused)
+				got := outcome{err: err}
+				if err == nil {
+					got.json = reused.AppendJSON(nil)
+				}
+				require.True(t, got.same(want), "%s: a reused result and a new one disagree\n%s", what, got.diff(want, "reused", "new"))
+				sc := reused.Scratch()
+				assert.LessOrEqual(t, len(sc.Maps), 256, what)
+				assert.LessOrEqual(t, len(sc.Lists), 256, what)
+				for _, m := range sc.Maps {
+					assert.LessOrEqual(t, len(m), 1024, what)
+				}
+				for _, l := range sc.Lists {
+					assert.LessOrEqual(t, cap(l), 1024, what)
+				}
 			}
 		}
+		sc := reused.Scratch()
+		if name == "general" {
+			assert.NotEmpty(t, sc.Maps, "the result keeps no maps to reuse")
+		}
+		assert.NotEmpty(t, sc.Lists, "%s: the result keeps no lists to reuse", name)
 	}
-	sc := reused.Scratch()
-	assert.NotEmpty(t, sc.Maps, "the result keeps no maps to reuse")
-	assert.NotEmpty(t, sc.Lists, "the result keeps no lists to reuse")
 }
 
 // TestJSONFacts_errorMessages pins the messages of the table in
@@ -1231,7 +1240,7 @@ func TestJSONFacts_eventFieldLists(t *testing.T) {
 		want []string
 	}{
 		{"acme lean", eval.New(acme, eval.WithTrace(false)), []string{"events.type"}},
-		{"acme trace", eval.New(acme), nil},
+		{"acme trace", eval.New(acme), []string{"events.type"}},
 		{"bound lean", eval.New(bound, eval.WithTrace(false)), []string{"events.type"}},
 		{"bound general", eval.New(bound, eval.WithTrace(false), eval.WithoutBoundLeaves()), nil},
 		{"rich lean", eval.New(rich, eval.WithTrace(false)), nil},
@@ -1356,4 +1365,52 @@ func TestJSONFacts_structs(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, errs, "the other map is an invalid lead, with the trace and without")
+}
+
+// TestJSONFacts_eventListText: with the trace on, an event list read as
+// its elements' type is kept as its text, written as it is when it is
+// already what the JSON of the decoded list would be, and decoded
+// otherwise. Either way the result, its JSON and its rendered trace are
+// those of the map path.
+func TestJSONFacts_eventListText(t *testing.T) {
+	pol, err := rules.Load(filepath.Join("..", "examples", "acme"))
+	require.NoError(t, err)
+	ev := eval.New(pol, eval.WithNow(now))
+	const a, b = `{"at":"2026-10-01T10:00:00Z","type":"webinar","url":"/a"}`, `{"at":"2026-10-02T10:00:00Z","type":"page"}`
+	for _, tc := range []struct {
+		name   string
+		events string
+		canon  bool
+	}{
+		{"compact and sorted", `[` + a + `,` + b + `]`, true},
+		{"empty", `[]`, true},
+		{"numbers, booleans and null", `[{"at":"2026-10-01T10:00:00Z","n":-12.5,"ok":true,"type":"webinar","x":null}]`, true},
+		{"non-ASCII", `[{"at":"2026-10-01T10:00:00Z","type":"webinar","url":"/pricing?q=é😀"}]`, true},
+		{"space after a comma", `[` + a + `, ` + b + `]`, false},
+		{"space inside", `[ {"at":"2026-10-01T10:00:00Z", "type":"webinar"}]`, false},
+		{"space before a colon", `[{"at" :"2026-10-01T10:00:00Z","type":"webinar"}]`, false},
+		{"space at the end", `[` + a + ` ]`, false},
+		{"unsorted", `[{"type":"webinar","at":"2026-10-01T10:00:00Z"}]`, false},
+		{"a name twice", `[{"at":"2026-10-01T10:00:00Z","type":"page","type":"webinar"}]`, false},
+		{"a prefix name after", `[{"at":"2026-10-01T10:00:00Z","type":"webinar","u!":1,"u":2}]`, false},
+		{"escape in a value", `[{"at":"2026-10-01T10:00:00Z","type":"webinar","url":"/\u0061"}]`, false},
+		{"escape in a name", `[{"\u0061t":"2026-10-01T10:00:00Z","type":"webinar"}]`, false},
+		{"line separator", "[{\"at\":\"2026-10-01T10:00:00Z\",\"type\":\"webinar\",\"url\":\"a\u2028b\"}]", false},
+		{"exponent", `[{"at":"2026-10-01T10:00:00Z","n":1e400,"type":"webinar"}]`, false},
+		{"nested", `[{"at":"2026-10-01T10:00:00Z","meta":{"b":1,"a":2},"type":"webinar"}]`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := []byte(`{"contact":{"email":"a@b.co","role":"vp"},"events":` + tc.events + `}`)
+			got := compareJSONWithMap(t, tc.name, ev, data)
+			require.NoError(t, got.err)
+			res, err := ev.Evaluate(context.Background(), data)
+			require.NoError(t, err)
+			assert.Equal(t, []bool{tc.canon}, eval.ListTexts(res), "kept as text, written as it is")
+			m, _ := decodeLeadAsBefore(data)
+			want, err := ev.Evaluate(context.Background(), m)
+			require.NoError(t, err)
+			assert.Equal(t, want.Trace(), res.Trace(), "the rendered trace")
+			assert.Equal(t, want.Explain(), res.Explain())
+		})
+	}
 }

@@ -1,7 +1,9 @@
 package eval
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/qualifyhq/qualify/model"
 	"github.com/qualifyhq/qualify/rules"
@@ -131,7 +133,7 @@ func (rec *record) Render(i int, s *model.Step, buf *model.StepBuffer) {
 		s.Label = d.labels[e.pick]
 	}
 	lo := len(buf.Reads)
-	buf.Reads = rec.renderReads(d, e, buf.Reads)
+	rec.renderReads(d, e, buf)
 	if len(buf.Reads) > lo {
 		s.Reads = buf.Reads[lo:len(buf.Reads):len(buf.Reads)]
 	}
@@ -170,17 +172,31 @@ func (rec *record) addMissing(d *stepDesc, which uint8, out []string, lo int) []
 	return out
 }
 
-// renderReads appends what the step read (stepDesc.shown). Missing facts
-// and unknown lets show as null, so that a guarded read that fell back to
-// its default is visible; other unknown values are left out.
-func (rec *record) renderReads(d *stepDesc, e *entry, reads []model.Read) []model.Read {
+// renderReads appends what the step read (stepDesc.shown) to buf. Missing
+// facts and unknown lets show as null, so that a guarded read that fell
+// back to its default is visible; other unknown values are left out. An
+// event list kept as text (state.texts) is given as its text when buf
+// wants texts and it is the text to write, and decoded otherwise.
+func (rec *record) renderReads(d *stepDesc, e *entry, buf *model.StepBuffer) {
 	var tmp model.Value
+	reads := buf.Reads
 	for _, ref := range d.shown[e.reads] {
 		var v *model.Value
 		ok := true
+		text := ""
 		switch {
 		case ref.Kind == rules.RefFact && ref.Node != nil:
 			v = &rec.st.slots[ref.Index] // missing shows as null
+			if v.Kind == model.KindList && v.Any == nil {
+				if lt := rec.st.listText(ref.Index); lt != nil {
+					if buf.WantTexts && lt.canon {
+						text, v = lt.text, &tmp
+					} else {
+						tmp = model.Value{Kind: model.KindList, Any: decodeText(lt.text)}
+						v = &tmp
+					}
+				}
+			}
 		case ref.Kind == rules.RefLet:
 			v = &rec.st.lets[ref.Index].val // unknown shows as null
 		default:
@@ -192,13 +208,39 @@ func (rec *record) renderReads(d *stepDesc, e *entry, reads []model.Read) []mode
 		reads = slices.Grow(reads, 1)[:n+1]
 		rd := &reads[n]
 		rd.Name = ref.Name
-		if ok {
+		if ok && text == "" {
 			rd.Value = *v
 		} else {
 			rd.Value = model.Value{}
 		}
+		if buf.WantTexts {
+			buf.Texts = append(buf.Texts, text)
+		}
 	}
-	return reads
+	buf.Reads = reads
+}
+
+// listText returns the text kept of the event list of schema node i, or
+// nil.
+func (st *state) listText(i int) *listText {
+	for k := range st.texts {
+		if st.texts[k].node == i {
+			return &st.texts[k]
+		}
+	}
+	return nil
+}
+
+// decodeText decodes the text of an event list as encoding/json decodes a
+// lead (numbers as json.Number), as the elements would have been built.
+func decodeText(text string) any {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var x any
+	if dec.Decode(&x) != nil {
+		return nil // unreachable: jsontext has checked the text
+	}
+	return x
 }
 
 // shownReads lists the reads a step shows for each choice of entry.reads.

@@ -51,18 +51,23 @@ func (r *Result) AppendJSON(dst []byte) []byte {
 	if n := r.TraceLen(); n > 0 {
 		// Steps, without the iterator's call per step.
 		buf := getRenderBuf()
+		buf.mem.WantTexts = true
 		texts, _ := r.trace.(StepTexts)
 		for i := range n {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			buf.mem.Reads, buf.mem.Missing = buf.mem.Reads[:0], buf.mem.Missing[:0]
+			buf.mem.Reads, buf.mem.Missing, buf.mem.Texts = buf.mem.Reads[:0], buf.mem.Missing[:0], buf.mem.Texts[:0]
 			r.trace.Render(i, &buf.step, &buf.mem)
 			var text *StepText
 			if texts != nil {
 				text = texts.StepText(i)
 			}
-			dst = buf.step.appendJSONText(dst, text)
+			var values []string
+			if len(buf.mem.Texts) == len(buf.step.Reads) {
+				values = buf.mem.Texts
+			}
+			dst = buf.step.appendJSONText(dst, text, values)
 		}
 		putRenderBuf(buf)
 	}
@@ -129,11 +134,12 @@ func (f *FrameworkResult) appendJSON(dst []byte) []byte {
 // MarshalJSON writes the framework's counts, verdict and criteria.
 func (f *FrameworkResult) MarshalJSON() ([]byte, error) { return f.appendJSON(nil), nil }
 
-func (s *Step) appendJSON(dst []byte) []byte { return s.appendJSONText(dst, nil) }
+func (s *Step) appendJSON(dst []byte) []byte { return s.appendJSONText(dst, nil, nil) }
 
 // appendJSONText writes the step, copying from text the fields it holds
-// when they are the step's.
-func (s *Step) appendJSONText(dst []byte, text *StepText) []byte {
+// when they are the step's, and the values of its reads from values when
+// it has them (StepBuffer.Texts).
+func (s *Step) appendJSONText(dst []byte, text *StepText, values []string) []byte {
 	if text != nil && !text.fits(s) {
 		text = nil
 	}
@@ -186,7 +192,11 @@ func (s *Step) appendJSONText(dst []byte, text *StepText) []byte {
 			} else {
 				dst = appendKey(dst, i, rd.Name)
 			}
-			dst = rd.Value.appendJSON(dst)
+			if values != nil && values[i] != "" {
+				dst = append(dst, values[i]...)
+			} else {
+				dst = rd.Value.appendJSON(dst)
+			}
 		}
 		dst = append(dst, '}')
 	}

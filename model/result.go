@@ -58,6 +58,14 @@ type TraceRecord interface {
 type StepBuffer struct {
 	Reads   []Read
 	Missing []string
+	// Texts and WantTexts are for AppendJSON: when WantTexts is set, a
+	// TraceRecord may give a read's value as the JSON text AppendJSON
+	// would write for it, rather than decoded. Texts[k] is then the text
+	// of Reads[k] (whose Value is left zero), and "" for a read given as
+	// a Value, for every read appended to Reads. A record that keeps no
+	// values as text leaves Texts alone.
+	Texts     []string
+	WantTexts bool
 }
 
 // StepList is a trace given as its steps, for results built by hand.
@@ -104,7 +112,10 @@ func (r *Result) Trace() []Step {
 
 // Steps returns an iterator over the trace's steps, rendered one at a
 // time into the same Step: the *Step, its Reads and its Missing are valid
-// only until the iterator moves on. Nothing is allocated once it runs.
+// only until the iterator moves on. Nothing is allocated once it runs,
+// but to decode a value the record keeps as JSON text (the evaluator
+// keeps a JSON lead's event lists so, and AppendJSON writes them as they
+// are).
 func (r *Result) Steps() iter.Seq2[int, *Step] {
 	return func(yield func(int, *Step) bool) {
 		n := r.TraceLen()
@@ -139,7 +150,9 @@ func putRenderBuf(buf *renderBuf) {
 	buf.step = Step{}
 	clear(buf.mem.Reads)
 	clear(buf.mem.Missing)
-	if cap(buf.mem.Reads) > 1024 || cap(buf.mem.Missing) > 1024 {
+	clear(buf.mem.Texts)
+	buf.mem.WantTexts = false
+	if cap(buf.mem.Reads) > 1024 || cap(buf.mem.Missing) > 1024 || cap(buf.mem.Texts) > 1024 {
 		buf.mem = StepBuffer{}
 	}
 	renderPool.Put(buf)
