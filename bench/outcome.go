@@ -115,16 +115,16 @@ func (q *Qualify) Evaluate(lead map[string]any, out *Outcome) error {
 		return err
 	}
 	r := &q.res
-	bant := r.Frameworks["BANT"]
+	bant := r.Framework("BANT")
 	*out = Outcome{
-		Fit:        r.Score.Groups["fit"].Points,
-		Engagement: r.Score.Groups["engagement"].Points,
+		Fit:        r.Group("fit").Points,
+		Engagement: r.Group("engagement").Points,
 		Total:      r.Score.Total,
 		Met:        bant.Met,
 		Unmet:      bant.Unmet,
 		Unknown:    bant.Unknown,
 		Qualified:  bant.Qualified,
-		Grade:      r.Labels["grade"],
+		Grade:      r.Label("grade"),
 		Stage:      r.Stage,
 	}
 	return nil

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +72,46 @@ type Evaluator struct {
 	// all test the elements' type and score constant points: the type of
 	// each element, read when the list is checked, is all they need.
 	typeMatch []bool
+	// at places the policy's ladders, groups, frameworks and criteria in
+	// the result's lists, which are sorted by name.
+	at resultIndex
+}
+
+// resultIndex gives, for each ladder, group and framework in the
+// policy's order and each criterion of each framework, its index in the
+// result's list of them, sorted by name. An evaluation writes every
+// entry of the lists by these indices, without looking names up.
+type resultIndex struct {
+	labels, groups, frameworks []int
+	criteria                   [][]int
+}
+
+func newResultIndex(pol *rules.Policy) resultIndex {
+	idx := resultIndex{
+		labels:     sortedIndex(pol.Ladders, func(l *rules.Ladder) string { return l.Name }),
+		groups:     sortedIndex(pol.Groups, func(g *rules.Group) string { return g.Name }),
+		frameworks: sortedIndex(pol.Frameworks, func(f *rules.Framework) string { return f.Name }),
+		criteria:   make([][]int, len(pol.Frameworks)),
+	}
+	for i, f := range pol.Frameworks {
+		idx.criteria[i] = sortedIndex(f.Criteria, func(c *rules.Criterion) string { return c.Name })
+	}
+	return idx
+}
+
+// sortedIndex returns, for each element of list, its index in list sorted
+// by name.
+func sortedIndex[T any](list []T, name func(T) string) []int {
+	order := make([]int, len(list))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(name(list[a]), name(list[b])) })
+	at := make([]int, len(list))
+	for k, i := range order {
+		at[i] = k
+	}
+	return at
 }
 
 // Option configures an Evaluator.
@@ -126,6 +167,7 @@ func New(pol *rules.Policy, opts ...Option) *Evaluator {
 			}
 		}
 	}
+	e.at = newResultIndex(pol)
 	e.stage = -1
 	for i, l := range pol.Ladders {
 		if l.Name == "stage" {
@@ -172,7 +214,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, facts any) (*model.Result, err
 	return res, nil
 }
 
-// EvaluateInto is Evaluate into a result the caller provides. Its maps,
+// EvaluateInto is Evaluate into a result the caller provides. Its lists,
 // trace and buffers are reused, so a caller that evaluates many leads into
 // one result allocates nothing per lead for leads given as maps, and for
 // leads given as JSON little more than their strings. The result, including
@@ -389,21 +431,12 @@ func (r *run) reset(e *Evaluator, ctx context.Context, res *model.Result) {
 
 	res.Now = r.now
 	res.Stage = ""
-	// Every evaluation writes every label, group and framework of its
-	// policy: the maps of a result reused with the same policy are
-	// overwritten, and cleared only for a result of another policy.
-	samePolicy := res.Policy.Hash == r.pol.Hash
-	if res.Labels == nil || !samePolicy || len(res.Labels) != len(r.pol.Ladders) {
-		res.Labels = resetMap(res.Labels, len(r.pol.Ladders))
-	}
-	if res.Score.Groups == nil || !samePolicy || len(res.Score.Groups) != len(r.pol.Groups) {
-		res.Score.Groups = resetMap(res.Score.Groups, len(r.pol.Groups))
-	}
-	if res.Frameworks == nil {
-		res.Frameworks = make(map[string]*model.FrameworkResult, len(r.pol.Frameworks))
-	} else if !samePolicy || len(res.Frameworks) != len(r.pol.Frameworks) {
-		clear(res.Frameworks)
-	}
+	// Each phase writes all of its policy's frameworks, groups or labels,
+	// names and values, into the memory of the result's list, by their
+	// index in it (Evaluator.at), and gives the list its length when it
+	// is done: a result reused from another policy, or from a lead that
+	// failed, shows nothing of what it held before.
+	res.Labels, res.Score.Groups, res.Frameworks = res.Labels[:0], res.Score.Groups[:0], res.Frameworks[:0]
 	res.Policy = r.pol.Info()
 	res.Score.Total = 0
 	res.Missing = res.Missing[:0]
@@ -436,20 +469,14 @@ func (r *run) finish() {
 	r.score = nil
 }
 
-// setEntry sets m[k] to v. A reused result mostly holds v already, and
-// finding a key in a small map is cheaper than storing it.
-func setEntry[V comparable](m map[string]V, k string, v V) {
-	if old, ok := m[k]; !ok || old != v {
-		m[k] = v
+// extend returns s with length n, growing it when it is short. The
+// elements it held up to its capacity stay: the frameworks of a result
+// keep their criteria's memory.
+func extend[T any](s []T, n int) []T {
+	if cap(s) < n {
+		s = append(s[:cap(s)], make([]T, n-cap(s))...)
 	}
-}
-
-func resetMap[V any](m map[string]V, n int) map[string]V {
-	if m == nil {
-		return make(map[string]V, n)
-	}
-	clear(m)
-	return m
+	return s[:n]
 }
 
 // resize returns s with length n, zeroed, reusing its memory when it can.
@@ -775,19 +802,12 @@ func (r *run) evalLets() error {
 }
 
 func (r *run) evalFrameworks() error {
+	fws := extend(r.res.Frameworks, len(r.pol.Frameworks))
 	for i, f := range r.pol.Frameworks {
 		st := &r.fws[i]
-		fr := r.res.Frameworks[f.Name]
-		if fr == nil {
-			fr = &model.FrameworkResult{}
-			r.res.Frameworks[f.Name] = fr
-		}
-		// The same criteria are written every time: the map is cleared only
-		// for a result reused from another policy.
-		crit := fr.Criteria
-		if crit == nil || len(crit) != len(f.Criteria) {
-			crit = resetMap(crit, len(f.Criteria))
-		}
+		fr := &fws[r.e.at.frameworks[i]]
+		crit := extend(fr.Criteria, len(f.Criteria))
+		critAt := r.e.at.criteria[i]
 		base := r.e.table.fw[i]
 		for j, c := range f.Criteria {
 			t, err := r.cond(&r.e.table.descs[base+j], mainEnv)
@@ -807,7 +827,7 @@ func (r *run) evalFrameworks() error {
 				st.unknown++
 				s.missing = readFirst
 			}
-			setEntry(crit, c.Name, st.status[j])
+			crit[critAt[j]] = model.CriterionStatus{Name: c.Name, Status: st.status[j]}
 			s.reads = readFirst
 		}
 		s := r.step(base + len(f.Criteria))
@@ -827,18 +847,20 @@ func (r *run) evalFrameworks() error {
 		} else {
 			s.outcome = oNotQualified
 		}
-		*fr = model.FrameworkResult{Met: st.met, Unmet: st.unmet, Unknown: st.unknown, Total: len(f.Criteria),
+		*fr = model.FrameworkResult{Name: f.Name, Met: st.met, Unmet: st.unmet, Unknown: st.unknown, Total: len(f.Criteria),
 			Qualified: st.qualified, Criteria: crit}
 		r.doneFws = i + 1
 		if r.envReady {
 			r.env[f.Name] = r.fwEnv(i)
 		}
 	}
+	r.res.Frameworks = fws
 	return nil
 }
 
 func (r *run) evalGroups() error {
 	var total float64
+	groups := extend(r.res.Score.Groups, len(r.pol.Groups))
 	for gi, g := range r.pol.Groups {
 		if err := r.checkCtx(); err != nil {
 			return err
@@ -881,7 +903,7 @@ func (r *run) evalGroups() error {
 		if r.envReady {
 			r.score[g.Name] = points
 		}
-		setEntry(r.res.Score.Groups, g.Name, model.GroupScore{Points: points, Raw: raw, Min: g.Clamp.Min, Max: g.Clamp.Max})
+		groups[r.e.at.groups[gi]] = model.GroupScore{Name: g.Name, Points: points, Raw: raw, Min: g.Clamp.Min, Max: g.Clamp.Max}
 		total += points
 		s := r.step(base + len(g.Rules))
 		s.outcome, s.points, s.raw = oValue, points, raw
@@ -893,6 +915,7 @@ func (r *run) evalGroups() error {
 		}
 		return fmt.Errorf("%s: the points of all score groups add up to %s, which no result can hold", at, model.FormatNumber(total))
 	}
+	r.res.Score.Groups = groups
 	r.total = r.pol.Total.Apply(total)
 	r.doneTotal = true
 	if r.envReady {
@@ -1204,6 +1227,7 @@ func elementTime(el any) (time.Time, bool) {
 }
 
 func (r *run) evalLadders() error {
+	labels := extend(r.res.Labels, len(r.pol.Ladders))
 	for i, l := range r.pol.Ladders {
 		label := ""
 		matched := false
@@ -1241,12 +1265,13 @@ func (r *run) evalLadders() error {
 		if r.envReady {
 			r.env[l.Name] = label
 		}
-		setEntry(r.res.Labels, l.Name, label)
+		labels[r.e.at.labels[i]] = model.Label{Ladder: l.Name, Value: label}
 		s := r.step(base + len(l.Steps))
 		s.outcome, s.pick = oMatched, int32(pick)
 		if !matched {
 			s.outcome = oNoMatch
 		}
 	}
+	r.res.Labels = labels
 	return nil
 }

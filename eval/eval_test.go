@@ -99,7 +99,7 @@ score g {
 			res := evaluate(t, pol, tt.facts)
 			assert.Equal(t, tt.big, rule(t, res, "g", "big a").Outcome)
 			assert.Equal(t, tt.b, rule(t, res, "g", "b set").Outcome)
-			assert.Equal(t, tt.points, res.Score.Groups["g"].Points)
+			assert.Equal(t, tt.points, res.Group("g").Points)
 			assert.Equal(t, tt.wantMissed, rule(t, res, "g", "b set").Missing)
 		})
 	}
@@ -163,7 +163,7 @@ score g {
 	assert.Equal(t, model.Unmatched, rule(t, res, "g", "tagged").Outcome)
 
 	res = evaluate(t, pol, map[string]any{"budget": map[string]any{"amount": 25000}, "contact": map[string]any{"role": "vp"}, "tags": []any{"x"}})
-	assert.Equal(t, 16.0, res.Score.Groups["g"].Points)
+	assert.Equal(t, 16.0, res.Group("g").Points)
 }
 
 func TestLets_unknownPropagates(t *testing.T) {
@@ -186,12 +186,12 @@ score g {
 	assert.Equal(t, model.OutUnknown, rule(t, res, "g", "bigger").Outcome)
 	assert.Equal(t, model.Unmatched, rule(t, res, "g", "guarded").Outcome, "a ?? guard handles an unknown let")
 	assert.Equal(t, model.Matched, rule(t, res, "g", "named").Outcome)
-	assert.Equal(t, 3.0, res.Score.Groups["g"].Points)
+	assert.Equal(t, 3.0, res.Group("g").Points)
 
 	res = evaluate(t, pol, map[string]any{"a": 60, "name": "Ana"})
 	assert.Equal(t, model.HasValue, step(t, res, model.StepLet, "", "big").Outcome)
 	assert.Equal(t, true, step(t, res, model.StepLet, "", "bigger").Value.Bool)
-	assert.Equal(t, 13.0, res.Score.Groups["g"].Points)
+	assert.Equal(t, 13.0, res.Group("g").Points)
 }
 
 func TestFrameworks_criteriaAndCounts(t *testing.T) {
@@ -210,18 +210,18 @@ classify stage {
   rest
 }`)
 	res := evaluate(t, pol, map[string]any{"a": 10})
-	fit := res.Frameworks["Fit"]
+	fit := res.Framework("Fit")
 	require.NotNil(t, fit)
-	assert.Equal(t, model.FrameworkResult{Met: 1, Unmet: 1, Unknown: 1, Total: 3, Qualified: false,
-		Criteria: map[string]model.Status{"big_a": model.Met, "has_b": model.Unknown, "some_c": model.Unmet}}, *fit)
+	assert.Equal(t, model.FrameworkResult{Name: "Fit", Met: 1, Unmet: 1, Unknown: 1, Total: 3, Qualified: false,
+		Criteria: []model.CriterionStatus{{Name: "big_a", Status: model.Met}, {Name: "has_b", Status: model.Unknown}, {Name: "some_c", Status: model.Unmet}}}, *fit)
 	assert.Equal(t, []string{"b"}, step(t, res, model.StepCriterion, "Fit", "has_b").Missing)
 	assert.Equal(t, "unknown", res.Stage, "a ladder reads a criterion's status")
-	assert.False(t, res.Frameworks["Plain"].Qualified, "without qualified when, every criterion must be met")
-	assert.Equal(t, 1, res.Frameworks["Plain"].Unknown)
+	assert.False(t, res.Framework("Plain").Qualified, "without qualified when, every criterion must be met")
+	assert.Equal(t, 1, res.Framework("Plain").Unknown)
 
 	res = evaluate(t, pol, map[string]any{"a": 10, "b": true, "name": "x"})
-	assert.True(t, res.Frameworks["Fit"].Qualified)
-	assert.True(t, res.Frameworks["Plain"].Qualified)
+	assert.True(t, res.Framework("Fit").Qualified)
+	assert.True(t, res.Framework("Plain").Qualified)
 	assert.Equal(t, "fit", res.Stage)
 }
 
@@ -240,13 +240,13 @@ classify tier {
 	hot := step(t, res, model.StepLadder, "stage", "hot")
 	assert.Equal(t, model.OutUnknown, hot.Outcome)
 	assert.Equal(t, []string{"b"}, hot.Missing)
-	assert.Equal(t, "", res.Labels["tier"], "a ladder where no step matches has no label")
+	assert.Equal(t, "", res.Label("tier"), "a ladder where no step matches has no label")
 
 	res = evaluate(t, pol, map[string]any{"a": 1, "b": false})
 	assert.Equal(t, "cold", res.Stage)
 	res = evaluate(t, pol, map[string]any{"b": true})
 	assert.Equal(t, "hot", res.Stage)
-	assert.Equal(t, "top", res.Labels["tier"])
+	assert.Equal(t, "top", res.Label("tier"))
 	assert.Equal(t, "B is set", step(t, res, model.StepLadder, "stage", "hot").Because)
 }
 
@@ -304,7 +304,7 @@ score g {
   +1 "ratio"    when ratio == 2
 }`)
 	res := evaluate(t, pol, map[string]any{"seen": "2026-10-29T00:00:00Z", "wait": "2d", "n": 5, "ratio": 2})
-	assert.Equal(t, 4.0, res.Score.Groups["g"].Points, "%s", res.Explain())
+	assert.Equal(t, 4.0, res.Group("g").Points, "%s", res.Explain())
 }
 
 func TestClamps_rawAndClamped(t *testing.T) {
@@ -323,11 +323,11 @@ score more max 20 {
 total max 30 min 0
 `)
 	res := evaluate(t, pol, map[string]any{"a": 1, "b": true, "c": 1})
-	assert.Equal(t, 25.0, res.Score.Groups["up"].Raw)
-	assert.Equal(t, 20.0, res.Score.Groups["up"].Points)
-	assert.Equal(t, -30.0, res.Score.Groups["down"].Raw)
-	assert.Equal(t, -5.0, res.Score.Groups["down"].Points)
-	assert.Equal(t, 20.0, res.Score.Groups["more"].Points)
+	assert.Equal(t, 25.0, res.Group("up").Raw)
+	assert.Equal(t, 20.0, res.Group("up").Points)
+	assert.Equal(t, -30.0, res.Group("down").Raw)
+	assert.Equal(t, -5.0, res.Group("down").Points)
+	assert.Equal(t, 20.0, res.Group("more").Points)
 	// total: 20 - 5 + 20 = 35, clamped to 30.
 	assert.Equal(t, 30.0, res.Score.Total)
 	var total *model.Step
@@ -342,11 +342,11 @@ total max 30 min 0
 	assert.Equal(t, 30.0, total.Points)
 
 	res = evaluate(t, pol, map[string]any{"a": -1, "b": false, "c": -1})
-	assert.Equal(t, -10.0, res.Score.Groups["up"].Raw)
-	assert.Equal(t, -5.0, res.Score.Groups["up"].Points)
+	assert.Equal(t, -10.0, res.Group("up").Raw)
+	assert.Equal(t, -5.0, res.Group("up").Points)
 	assert.Equal(t, 0.0, res.Score.Total, "total min 0 lifts -5")
 
-	b, err := json.Marshal(res.Score.Groups["up"])
+	b, err := json.Marshal(res.Group("up"))
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"points": -5, "raw": -10, "min": -5, "max": 20}`, string(b))
 }
@@ -386,7 +386,7 @@ score g {
 	assert.InDelta(t, 23.0, rule(t, res, "g", "webinar, all").Points, 1e-9)
 	assert.Equal(t, 4.0, rule(t, res, "g", "any event, top 2").Points)
 	assert.Equal(t, 2.0, rule(t, res, "g", "pain").Points)
-	assert.InDelta(t, 49.0, res.Score.Groups["g"].Points, 1e-9)
+	assert.InDelta(t, 49.0, res.Group("g").Points, 1e-9)
 
 	res = evaluate(t, pol, map[string]any{"events": []any{}})
 	assert.Equal(t, model.Unmatched, rule(t, res, "g", "webinar, decayed").Outcome)
@@ -418,7 +418,7 @@ score g {
 	res := evaluate(t, pol, map[string]any{"views": 25, "spend": 2500})
 	assert.Equal(t, 20.0, rule(t, res, "g", "page views").Points)
 	assert.Equal(t, -2.5, rule(t, res, "g", "spend").Points)
-	assert.Equal(t, 17.5, res.Score.Groups["g"].Points)
+	assert.Equal(t, 17.5, res.Group("g").Points)
 
 	res = evaluate(t, pol, map[string]any{"views": 3})
 	s := rule(t, res, "g", "spend")
@@ -494,7 +494,7 @@ score g {
   +1  "guarded"   when (company?.country ?? "") == "DE"
 }`)
 	res := evaluate(t, pol, map[string]any{"customer": map[string]any{"tier": "gold"}, "company": map[string]any{"employees": 250}})
-	assert.Equal(t, 15.0, res.Score.Groups["g"].Points)
+	assert.Equal(t, 15.0, res.Group("g").Points)
 	assert.Equal(t, []string{"company.country"}, res.Missing)
 
 	res = evaluate(t, pol, []byte(`{"company": {"employees": 50}}`))

@@ -28,9 +28,9 @@ func ExampleEvaluator_Evaluate() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("stage:", res.Stage, "grade:", res.Labels["grade"])
-	fmt.Println("fit:", res.Score.Groups["fit"].Points, "total:", res.Score.Total)
-	fmt.Println("BANT met:", res.Frameworks["BANT"].Met, "qualified:", res.Frameworks["BANT"].Qualified)
+	fmt.Println("stage:", res.Stage, "grade:", res.Label("grade"))
+	fmt.Println("fit:", res.Group("fit").Points, "total:", res.Score.Total)
+	fmt.Println("BANT met:", res.Framework("BANT").Met, "qualified:", res.Framework("BANT").Qualified)
 	fmt.Println("missing:", res.Missing)
 	// Output:
 	// stage: sql grade: A

@@ -14,9 +14,9 @@ func ExampleResult_Explain() {
 		Policy: model.PolicyInfo{Name: "acme-b2b", Version: "1", Hash: "sha256:0123456789abcdef"},
 		Now:    time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
 		Stage:  "mql",
-		Labels: map[string]string{"stage": "mql"},
-		Score: model.Score{Total: 15, Groups: map[string]model.GroupScore{
-			"fit": {Points: 15, Raw: 15, Max: &max},
+		Labels: []model.Label{{Ladder: "stage", Value: "mql"}},
+		Score: model.Score{Total: 15, Groups: []model.GroupScore{
+			{Name: "fit", Points: 15, Raw: 15, Max: &max},
 		}},
 		Missing: []string{"contact.role"},
 	}

@@ -17,9 +17,9 @@ func (r *Result) Explain() string {
 	trace := r.Trace()
 	var b strings.Builder
 	fmt.Fprintf(&b, "stage: %s\n", orNone(r.Stage))
-	for _, name := range SortedKeys(r.Labels) {
-		if name != "stage" {
-			fmt.Fprintf(&b, "%s: %s\n", name, orNone(r.Labels[name]))
+	for _, l := range byName(r.Labels) {
+		if l.Ladder != "stage" {
+			fmt.Fprintf(&b, "%s: %s\n", l.Ladder, orNone(l.Value))
 		}
 	}
 	fmt.Fprintf(&b, "score: %s\n", FormatNumber(r.Score.Total))
@@ -27,7 +27,7 @@ func (r *Result) Explain() string {
 
 	if len(r.Score.Groups) > 0 {
 		for _, g := range r.groupOrder(trace) {
-			gs := r.Score.Groups[g]
+			gs := r.Group(g)
 			fmt.Fprintf(&b, "\nscore.%s = %s %s\n", g, FormatNumber(gs.Points), gs.ClampNote())
 			tw := newTable(&b)
 			for i := range trace {
@@ -45,7 +45,7 @@ func (r *Result) Explain() string {
 
 	if len(r.Frameworks) > 0 {
 		for _, name := range r.frameworkOrder(trace) {
-			f := r.Frameworks[name]
+			f := r.Framework(name)
 			verdict := "not qualified"
 			if f.Qualified {
 				verdict = "qualified"
@@ -68,7 +68,7 @@ func (r *Result) Explain() string {
 
 	if ladders := r.ladderOrder(trace); len(ladders) > 0 {
 		for _, name := range ladders {
-			fmt.Fprintf(&b, "\n%s = %s\n", name, orNone(r.Labels[name]))
+			fmt.Fprintf(&b, "\n%s = %s\n", name, orNone(r.Label(name)))
 			tw := newTable(&b)
 			for i := range trace {
 				s := &trace[i]
@@ -223,15 +223,25 @@ func totalStep(trace []Step) *Step {
 // groupOrder lists groups in evaluation order when there is a trace, or by
 // name without one; frameworkOrder and ladderOrder do the same.
 func (r *Result) groupOrder(trace []Step) []string {
-	return order(trace, StepGroup, func(s *Step) string { return s.Group }, SortedKeys(r.Score.Groups))
+	return order(trace, StepGroup, func(s *Step) string { return s.Group }, names(r.Score.Groups))
 }
 
 func (r *Result) frameworkOrder(trace []Step) []string {
-	return order(trace, StepFramework, func(s *Step) string { return s.Framework }, SortedKeys(r.Frameworks))
+	return order(trace, StepFramework, func(s *Step) string { return s.Framework }, names(r.Frameworks))
 }
 
 func (r *Result) ladderOrder(trace []Step) []string {
-	return order(trace, StepLabel, func(s *Step) string { return s.Ladder }, SortedKeys(r.Labels))
+	return order(trace, StepLabel, func(s *Step) string { return s.Ladder }, names(r.Labels))
+}
+
+// names returns the names of s's entries in order, each once.
+func names[T any, P named[T]](s []T) []string {
+	list := byName[T, P](s)
+	out := make([]string, len(list))
+	for i := range list {
+		out[i] = P(&list[i]).key()
+	}
+	return out
 }
 
 func order(trace []Step, kind StepKind, name func(*Step) string, fallback []string) []string {

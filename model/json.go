@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -15,11 +16,20 @@ import (
 // the same text encoding/json would give (with HTML escaping off), but a
 // batch of leads spends its time scoring them rather than reflecting over
 // trace steps. Nothing here allocates beyond dst's growth for the values a
-// lead's facts hold.
+// lead's facts hold, for a result whose lists are sorted by name as an
+// evaluator writes them.
 
 // AppendJSON appends the result's JSON to dst and returns the extended
 // slice. It is what MarshalJSON returns, without allocating beyond dst's
 // growth.
+//
+// Labels, groups, frameworks and criteria are written as objects keyed by
+// name, their members in name order: a result's lists are written as they
+// are when they are sorted by name, as an evaluator's are, and otherwise
+// from a sorted copy. Of two entries with one name (which only a result
+// built by hand can have) the copy keeps the first, the one the lookup
+// methods (Label, Group, Framework, Criterion) find; MarshalJSON reports
+// such a result as an error instead.
 func (r *Result) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"policy":{"name":"`...)
 	dst = appendEscaped(dst, r.Policy.Name)
@@ -32,18 +42,17 @@ func (r *Result) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `","stage":"`...)
 	dst = appendEscaped(dst, r.Stage)
 	dst = append(dst, `","labels":{`...)
-	var labels [16]entry[string]
-	for i, e := range sortedEntries(r.Labels, labels[:0]) {
-		dst = appendKey(dst, i, e.key)
-		dst = appendString(dst, e.val)
+	for i, l := range byName(r.Labels) {
+		dst = appendKey(dst, i, l.Ladder)
+		dst = appendString(dst, l.Value)
 	}
 	dst = append(dst, `},"score":`...)
 	dst = r.Score.appendJSON(dst)
 	dst = append(dst, `,"frameworks":{`...)
-	var frameworks [16]entry[*FrameworkResult]
-	for i, e := range sortedEntries(r.Frameworks, frameworks[:0]) {
-		dst = appendKey(dst, i, e.key)
-		dst = e.val.appendJSON(dst)
+	fws := byName(r.Frameworks)
+	for i := range fws {
+		dst = appendKey(dst, i, fws[i].Name)
+		dst = fws[i].appendJSON(dst)
 	}
 	dst = append(dst, `},"missing":[`...)
 	dst = appendStrings(dst, r.Missing)
@@ -75,23 +84,62 @@ func (r *Result) AppendJSON(dst []byte) []byte {
 }
 
 // MarshalJSON writes the result in its documented shape; "missing" and
-// "trace" are always arrays, never null.
-func (r *Result) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
+// "trace" are always arrays, never null. A result with two labels of one
+// ladder, two groups, frameworks or criteria of one framework with one
+// name is an error: its JSON objects could not hold both.
+func (r *Result) MarshalJSON() ([]byte, error) {
+	if err := r.checkNames(); err != nil {
+		return nil, err
+	}
+	return r.AppendJSON(nil), nil
+}
+
+// checkNames reports two entries of one name in a list of the result.
+func (r *Result) checkNames() error {
+	if name, ok := duplicateName(r.Labels); ok {
+		return fmt.Errorf("model: the result has two labels of ladder %q", name)
+	}
+	if err := r.Score.checkNames(); err != nil {
+		return err
+	}
+	if name, ok := duplicateName(r.Frameworks); ok {
+		return fmt.Errorf("model: the result has two frameworks named %q", name)
+	}
+	for i := range r.Frameworks {
+		if err := r.Frameworks[i].checkNames(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (s Score) appendJSON(dst []byte) []byte {
 	dst = append(dst, `{"total":`...)
 	dst = appendNumber(dst, s.Total)
 	dst = append(dst, `,"groups":{`...)
-	var groups [16]entry[GroupScore]
-	for i, e := range sortedEntries(s.Groups, groups[:0]) {
-		dst = appendKey(dst, i, e.key)
-		dst = e.val.appendJSON(dst)
+	groups := byName(s.Groups)
+	for i := range groups {
+		dst = appendKey(dst, i, groups[i].Name)
+		dst = groups[i].appendJSON(dst)
 	}
 	return append(dst, "}}"...)
 }
 
-// MarshalJSON writes the total in its short form.
-func (s Score) MarshalJSON() ([]byte, error) { return s.appendJSON(nil), nil }
+// MarshalJSON writes the total in its short form and the groups as an
+// object keyed by name; two groups with one name are an error.
+func (s Score) MarshalJSON() ([]byte, error) {
+	if err := s.checkNames(); err != nil {
+		return nil, err
+	}
+	return s.appendJSON(nil), nil
+}
+
+func (s *Score) checkNames() error {
+	if name, ok := duplicateName(s.Groups); ok {
+		return fmt.Errorf("model: the result has two score groups named %q", name)
+	}
+	return nil
+}
 
 func (g GroupScore) appendJSON(dst []byte) []byte {
 	dst = append(dst, `{"points":`...)
@@ -105,7 +153,8 @@ func (g GroupScore) appendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// MarshalJSON writes the numbers in their short form.
+// MarshalJSON writes the numbers in their short form (not the name, which
+// is the key the score is written under).
 func (g GroupScore) MarshalJSON() ([]byte, error) { return g.appendJSON(nil), nil }
 
 func (f *FrameworkResult) appendJSON(dst []byte) []byte {
@@ -123,16 +172,33 @@ func (f *FrameworkResult) appendJSON(dst []byte) []byte {
 	dst = append(dst, `,"qualified":`...)
 	dst = strconv.AppendBool(dst, f.Qualified)
 	dst = append(dst, `,"criteria":{`...)
-	var criteria [16]entry[Status]
-	for i, e := range sortedEntries(f.Criteria, criteria[:0]) {
-		dst = appendKey(dst, i, e.key)
-		dst = appendString(dst, string(e.val))
+	for i, c := range byName(f.Criteria) {
+		dst = appendKey(dst, i, c.Name)
+		dst = appendString(dst, string(c.Status))
 	}
 	return append(dst, "}}"...)
 }
 
-// MarshalJSON writes the framework's counts, verdict and criteria.
-func (f *FrameworkResult) MarshalJSON() ([]byte, error) { return f.appendJSON(nil), nil }
+// MarshalJSON writes the framework's counts, verdict and criteria, these
+// as an object keyed by name (not the framework's name, which is the key
+// the checklist is written under); two criteria with one name are an
+// error.
+func (f *FrameworkResult) MarshalJSON() ([]byte, error) {
+	if err := f.checkNames(); err != nil {
+		return nil, err
+	}
+	return f.appendJSON(nil), nil
+}
+
+func (f *FrameworkResult) checkNames() error {
+	if f == nil {
+		return nil
+	}
+	if name, ok := duplicateName(f.Criteria); ok {
+		return fmt.Errorf("model: framework %q has two criteria named %q", f.Name, name)
+	}
+	return nil
+}
 
 func (s *Step) appendJSON(dst []byte) []byte { return s.appendJSONText(dst, nil, nil) }
 
@@ -767,6 +833,60 @@ func load64(s string) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
+// named is an entry of a result's list that the JSON writes as a member
+// of an object: a label, a group, a framework or a criterion.
+type named[T any] interface {
+	*T
+	key() string
+}
+
+func (l *Label) key() string           { return l.Ladder }
+func (g *GroupScore) key() string      { return g.Name }
+func (f *FrameworkResult) key() string { return f.Name }
+func (c *CriterionStatus) key() string { return c.Name }
+
+// sortedByName reports whether the names of s's entries increase, with
+// no name twice.
+func sortedByName[T any, P named[T]](s []T) bool {
+	for i := 1; i < len(s); i++ {
+		if P(&s[i-1]).key() >= P(&s[i]).key() {
+			return false
+		}
+	}
+	return true
+}
+
+// byName returns s when it is sorted by name with no name twice, as an
+// evaluator writes a result's lists, and otherwise a copy sorted by name
+// that keeps, of entries with one name, the first.
+func byName[T any, P named[T]](s []T) []T {
+	if sortedByName[T, P](s) {
+		return s
+	}
+	c := sortByName[T, P](slices.Clone(s))
+	return slices.CompactFunc(c, func(a, b T) bool { return P(&a).key() == P(&b).key() })
+}
+
+// sortByName sorts s by name, keeping the order of entries with one name.
+func sortByName[T any, P named[T]](s []T) []T {
+	slices.SortStableFunc(s, func(a, b T) int { return strings.Compare(P(&a).key(), P(&b).key()) })
+	return s
+}
+
+// duplicateName returns a name that two entries of s share, if any.
+func duplicateName[T any, P named[T]](s []T) (string, bool) {
+	if sortedByName[T, P](s) {
+		return "", false
+	}
+	c := sortByName[T, P](slices.Clone(s))
+	for i := 1; i < len(c); i++ {
+		if name := P(&c[i]).key(); name == P(&c[i-1]).key() {
+			return name, true
+		}
+	}
+	return "", false
+}
+
 // entry is a member of a map.
 type entry[V any] struct {
 	key string
@@ -774,8 +894,7 @@ type entry[V any] struct {
 }
 
 // sortedEntries appends the members of m to buf in key order. Maps in
-// results are small (labels, groups, frameworks, criteria, the objects of
-// a list of events), so callers pass a buffer on their stack, which keeps
+// leads' values are small (the objects of a list of events), so callers pass a buffer on their stack, which keeps
 // this free of allocations, and an insertion sort is the fastest.
 func sortedEntries[V any](m map[string]V, buf []entry[V]) []entry[V] {
 	for k, v := range m {

@@ -112,13 +112,11 @@ func resultFromJSON(tb testing.TB, b []byte) *Result {
 	r.Now, err = time.Parse(time.RFC3339Nano, str(o.get("now")))
 	require.NoError(tb, err)
 	r.Stage = str(o.get("stage"))
-	r.Labels = map[string]string{}
 	for _, m := range o.get("labels").(object) {
-		r.Labels[m.key] = str(m.val)
+		r.Labels = append(r.Labels, Label{Ladder: m.key, Value: str(m.val)})
 	}
 	score := o.get("score").(object)
 	r.Score.Total = num(score.get("total"))
-	r.Score.Groups = map[string]GroupScore{}
 	for _, m := range score.get("groups").(object) {
 		g := m.val.(object)
 		opt := func(x any) *float64 {
@@ -128,21 +126,16 @@ func resultFromJSON(tb testing.TB, b []byte) *Result {
 			f := num(x)
 			return &f
 		}
-		r.Score.Groups[m.key] = GroupScore{Points: num(g.get("points")), Raw: num(g.get("raw")), Min: opt(g.get("min")), Max: opt(g.get("max"))}
+		r.Score.Groups = append(r.Score.Groups, GroupScore{Name: m.key, Points: num(g.get("points")), Raw: num(g.get("raw")), Min: opt(g.get("min")), Max: opt(g.get("max"))})
 	}
-	r.Frameworks = map[string]*FrameworkResult{}
 	for _, m := range o.get("frameworks").(object) {
-		if m.val == nil {
-			r.Frameworks[m.key] = nil
-			continue
-		}
 		f := m.val.(object)
-		fr := &FrameworkResult{Met: integer(f.get("met")), Unmet: integer(f.get("unmet")), Unknown: integer(f.get("unknown")),
-			Total: integer(f.get("total")), Qualified: f.get("qualified") == true, Criteria: map[string]Status{}}
+		fr := FrameworkResult{Name: m.key, Met: integer(f.get("met")), Unmet: integer(f.get("unmet")), Unknown: integer(f.get("unknown")),
+			Total: integer(f.get("total")), Qualified: f.get("qualified") == true}
 		for _, c := range f.get("criteria").(object) {
-			fr.Criteria[c.key] = Status(str(c.val))
+			fr.Criteria = append(fr.Criteria, CriterionStatus{Name: c.key, Status: Status(str(c.val))})
 		}
-		r.Frameworks[m.key] = fr
+		r.Frameworks = append(r.Frameworks, fr)
 	}
 	for _, m := range o.get("missing").([]any) {
 		r.Missing = append(r.Missing, str(m))

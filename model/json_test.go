@@ -260,34 +260,39 @@ func TestAppendJSON_matchesBefore(t *testing.T) {
 	outcomes := []Outcome{"", Matched, Unmatched, OutUnknown, OutMet, OutUnmet, HasValue, Qualified, NotQualified, NoMatch, "odd\noutcome"}
 	for range 3000 {
 		r := &Result{
-			Policy:     PolicyInfo{Name: str(), Version: str(), Hash: str()},
-			Now:        time.Date(2026, 11, 1, rng.IntN(24), 0, 0, rng.IntN(1e9), time.UTC),
-			Stage:      str(),
-			Labels:     map[string]string{},
-			Score:      Score{Total: num(), Groups: map[string]GroupScore{}},
-			Frameworks: map[string]*FrameworkResult{},
+			Policy: PolicyInfo{Name: str(), Version: str(), Hash: str()},
+			Now:    time.Date(2026, 11, 1, rng.IntN(24), 0, 0, rng.IntN(1e9), time.UTC),
+			Stage:  str(),
+			Score:  Score{Total: num()},
 		}
+		// The lists are made in any order, with names that may repeat:
+		// sorted by name, as an evaluator writes them, for half of the
+		// results.
+		sorted := rng.IntN(2) == 0
 		for range rng.IntN(4) {
-			r.Labels[str()] = str()
+			r.Labels = append(r.Labels, Label{Ladder: str(), Value: str()})
 		}
 		for range rng.IntN(20) {
-			g := GroupScore{Points: num(), Raw: num()}
+			g := GroupScore{Name: str(), Points: num(), Raw: num()}
 			if rng.IntN(2) == 0 {
 				lo, hi := num(), num()
 				g.Min, g.Max = &lo, &hi
 			}
-			r.Score.Groups[str()] = g
+			r.Score.Groups = append(r.Score.Groups, g)
 		}
 		for range rng.IntN(3) {
-			f := &FrameworkResult{Met: rng.IntN(5), Unmet: rng.IntN(5), Unknown: rng.IntN(5), Total: rng.IntN(20),
-				Qualified: rng.IntN(2) == 0, Criteria: map[string]Status{}}
+			f := FrameworkResult{Name: str(), Met: rng.IntN(5), Unmet: rng.IntN(5), Unknown: rng.IntN(5), Total: rng.IntN(20),
+				Qualified: rng.IntN(2) == 0}
 			for range rng.IntN(18) {
-				f.Criteria[str()] = []Status{Met, Unmet, Unknown, "odd"}[rng.IntN(4)]
+				f.Criteria = append(f.Criteria, CriterionStatus{Name: str(), Status: []Status{Met, Unmet, Unknown, "odd"}[rng.IntN(4)]})
 			}
-			if rng.IntN(5) == 0 {
-				f = nil
+			if sorted {
+				f.Criteria = byName(f.Criteria)
 			}
-			r.Frameworks[str()] = f
+			r.Frameworks = append(r.Frameworks, f)
+		}
+		if sorted {
+			r.Labels, r.Score.Groups, r.Frameworks = byName(r.Labels), byName(r.Score.Groups), byName(r.Frameworks)
 		}
 		for range rng.IntN(3) {
 			r.Missing = append(r.Missing, str())
@@ -388,10 +393,10 @@ func TestResultJSON_isValidAndComplete(t *testing.T) {
 		Policy: PolicyInfo{Name: "p", Version: "1", Hash: "sha256:00"},
 		Now:    time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
 		Stage:  "sql",
-		Labels: map[string]string{"stage": "sql", "grade": "A"},
-		Score:  Score{Total: 88.7792162141, Groups: map[string]GroupScore{"fit": {Points: 50, Raw: 55, Max: &max}}},
-		Frameworks: map[string]*FrameworkResult{"BANT": {Met: 3, Unknown: 1, Total: 4, Qualified: true,
-			Criteria: map[string]Status{"budget": Met, "timeline": Unknown}}},
+		Labels: []Label{{Ladder: "grade", Value: "A"}, {Ladder: "stage", Value: "sql"}},
+		Score:  Score{Total: 88.7792162141, Groups: []GroupScore{{Name: "fit", Points: 50, Raw: 55, Max: &max}}},
+		Frameworks: []FrameworkResult{{Name: "BANT", Met: 3, Unknown: 1, Total: 4, Qualified: true,
+			Criteria: []CriterionStatus{{Name: "budget", Status: Met}, {Name: "timeline", Status: Unknown}}}},
 		Missing: []string{"timeline.days"},
 	}
 	r.SetTrace(StepList{
@@ -445,8 +450,53 @@ func TestAppendJSON_goldens(t *testing.T) {
 // without strconv's float code, sorting without allocating), unchanged but
 // for the ref names: the tests require the same bytes from both.
 
-// refResultJSON is Result.AppendJSON as it was before it was made faster.
-func refResultJSON(dst []byte, r *Result) []byte {
+// refResult is a result as it was when its named lists were maps.
+type refResult struct {
+	*Result
+	Labels     map[string]string
+	Groups     map[string]GroupScore
+	Frameworks map[string]*refFramework
+}
+
+type refFramework struct {
+	*FrameworkResult
+	Criteria map[string]Status
+}
+
+// refMaps returns r with its lists as maps, keeping of entries with one
+// name the first, as the lookup methods do.
+func refMaps(r *Result) refResult {
+	m := refResult{Result: r, Labels: map[string]string{}, Groups: map[string]GroupScore{}, Frameworks: map[string]*refFramework{}}
+	for _, l := range r.Labels {
+		if _, ok := m.Labels[l.Ladder]; !ok {
+			m.Labels[l.Ladder] = l.Value
+		}
+	}
+	for _, g := range r.Score.Groups {
+		if _, ok := m.Groups[g.Name]; !ok {
+			m.Groups[g.Name] = g
+		}
+	}
+	for i := range r.Frameworks {
+		f := &r.Frameworks[i]
+		if _, ok := m.Frameworks[f.Name]; ok {
+			continue
+		}
+		rf := &refFramework{FrameworkResult: f, Criteria: map[string]Status{}}
+		for _, c := range f.Criteria {
+			if _, ok := rf.Criteria[c.Name]; !ok {
+				rf.Criteria[c.Name] = c.Status
+			}
+		}
+		m.Frameworks[f.Name] = rf
+	}
+	return m
+}
+
+// refResultJSON is Result.AppendJSON as it was before it was made faster,
+// when a result's named lists were maps.
+func refResultJSON(dst []byte, res *Result) []byte {
+	r := refMaps(res)
 	dst = append(dst, `{"policy":{"name":`...)
 	dst = refAppendString(dst, r.Policy.Name)
 	dst = append(dst, `,"version":`...)
@@ -467,7 +517,7 @@ func refResultJSON(dst []byte, r *Result) []byte {
 		dst = refAppendString(dst, r.Labels[k])
 	}
 	dst = append(dst, `},"score":`...)
-	dst = refScoreJSON(dst, r.Score)
+	dst = refScoreJSON(dst, r.Score.Total, r.Groups)
 	dst = append(dst, `,"frameworks":{`...)
 	for i, k := range refSortedKeys(r.Frameworks) {
 		if i > 0 {
@@ -494,17 +544,17 @@ func refResultJSON(dst []byte, r *Result) []byte {
 	return append(dst, "]}"...)
 }
 
-func refScoreJSON(dst []byte, s Score) []byte {
+func refScoreJSON(dst []byte, total float64, groups map[string]GroupScore) []byte {
 	dst = append(dst, `{"total":`...)
-	dst = refAppendNumber(dst, s.Total)
+	dst = refAppendNumber(dst, total)
 	dst = append(dst, `,"groups":{`...)
-	for i, k := range refSortedKeys(s.Groups) {
+	for i, k := range refSortedKeys(groups) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = refAppendString(dst, k)
 		dst = append(dst, ':')
-		dst = refGroupJSON(dst, s.Groups[k])
+		dst = refGroupJSON(dst, groups[k])
 	}
 	return append(dst, "}}"...)
 }
@@ -521,7 +571,7 @@ func refGroupJSON(dst []byte, g GroupScore) []byte {
 	return append(dst, '}')
 }
 
-func refFrameworkJSON(dst []byte, f *FrameworkResult) []byte {
+func refFrameworkJSON(dst []byte, f *refFramework) []byte {
 	if f == nil {
 		return append(dst, "null"...)
 	}
@@ -814,15 +864,15 @@ func refSortedKeys[V any](m map[string]V) []string {
 }
 
 func TestResultClone_sharesNothing(t *testing.T) {
-	max := 60.0
+	min, max := 0.0, 60.0
 	list := []any{map[string]any{"type": "webinar", "tags": []any{"a"}}}
 	r := &Result{
 		Policy: PolicyInfo{Name: "p", Version: "1", Hash: "sha256:00"},
 		Stage:  "sql",
-		Labels: map[string]string{"stage": "sql"},
-		Score:  Score{Total: 50, Groups: map[string]GroupScore{"fit": {Points: 50, Raw: 55, Max: &max}}},
-		Frameworks: map[string]*FrameworkResult{"BANT": {Met: 3, Total: 4, Qualified: true,
-			Criteria: map[string]Status{"budget": Met}}, "none": nil},
+		Labels: []Label{{Ladder: "stage", Value: "sql"}},
+		Score:  Score{Total: 50, Groups: []GroupScore{{Name: "fit", Points: 50, Raw: 55, Min: &min, Max: &max}}},
+		Frameworks: []FrameworkResult{{Name: "BANT", Met: 3, Total: 4, Qualified: true,
+			Criteria: []CriterionStatus{{Name: "budget", Status: Met}}}, {Name: "none"}},
 		Missing: []string{"timeline.days"},
 	}
 	r.SetTrace(StepList{
@@ -834,14 +884,20 @@ func TestResultClone_sharesNothing(t *testing.T) {
 	c := r.Clone()
 	require.Equal(t, want, string(c.AppendJSON(nil)))
 	// Changing every part of r leaves the clone as it was.
-	r.Labels["stage"] = "mql"
-	*r.Score.Groups["fit"].Max = 1
-	r.Score.Groups["fit"] = GroupScore{}
-	r.Frameworks["BANT"].Met = 0
-	r.Frameworks["BANT"].Criteria["budget"] = Unmet
+	r.Labels[0].Value = "mql"
+	*r.Score.Groups[0].Min = -1
+	*r.Score.Groups[0].Max = 1
+	r.Score.Groups[0].Points = 0
+	r.Frameworks[0].Met = 0
+	r.Frameworks[0].Criteria[0].Status = Unmet
+	r.Frameworks[1].Name = "renamed"
 	r.Missing[0] = "changed"
 	list[0].(map[string]any)["type"] = "changed"
 	list[0].(map[string]any)["tags"].([]any)[0] = "changed"
 	r.SetTrace(nil)
 	assert.Equal(t, want, string(c.AppendJSON(nil)))
+	assert.Equal(t, "sql", c.Label("stage"))
+	assert.Equal(t, 0.0, *c.Group("fit").Min)
+	assert.Equal(t, 60.0, *c.Group("fit").Max)
+	assert.Equal(t, Met, c.Framework("BANT").Criterion("budget"))
 }

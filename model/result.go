@@ -2,9 +2,7 @@ package model
 
 import (
 	"iter"
-	"maps"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 )
@@ -23,10 +21,16 @@ type Result struct {
 	Now    time.Time  `json:"now"`
 	// Stage is the label of the stage ladder ("" when no step matched).
 	Stage string `json:"stage"`
-	// Labels holds the label of every ladder, by ladder name.
-	Labels     map[string]string           `json:"labels"`
-	Score      Score                       `json:"score"`
-	Frameworks map[string]*FrameworkResult `json:"frameworks"`
+	// Labels holds the label of every ladder, sorted by ladder name; Label
+	// looks one up. In JSON it is an object keyed by ladder name, in name
+	// order also when a result built by hand lists them out of order;
+	// AppendJSON says what becomes of a name listed twice. The same holds
+	// for the groups, the frameworks and their criteria.
+	Labels []Label `json:"labels"`
+	Score  Score   `json:"score"`
+	// Frameworks holds every framework's checklist, sorted by name;
+	// Framework looks one up.
+	Frameworks []FrameworkResult `json:"frameworks"`
 	// Missing lists, sorted, the facts the policy reads that the lead lacks.
 	Missing []string `json:"missing"`
 
@@ -175,15 +179,28 @@ func (r *Result) Scratch() Scratch { return r.scratch }
 // KeepScratch stores the memory of an evaluation into r, for the next one.
 func (r *Result) KeepScratch(s Scratch) { r.scratch = s }
 
+// Label is the label a ladder gave a lead.
+type Label struct {
+	// Ladder is the ladder's name.
+	Ladder string `json:"ladder"`
+	// Value is the label of the step that matched ("" when none did).
+	Value string `json:"value"`
+}
+
 // Score holds the total and each group's score.
 type Score struct {
-	Total  float64               `json:"total"`
-	Groups map[string]GroupScore `json:"groups"`
+	Total float64 `json:"total"`
+	// Groups holds every group's score, sorted by name; Result.Group
+	// looks one up.
+	Groups []GroupScore `json:"groups"`
 }
 
 // GroupScore is one score group: Raw is the sum of its rules' points and
 // Points that sum clamped to [Min, Max].
 type GroupScore struct {
+	// Name is the group's name: the key its score is written under in
+	// the JSON, which leaves it out of the score's own object.
+	Name   string   `json:"-"`
 	Points float64  `json:"points"`
 	Raw    float64  `json:"raw"`
 	Min    *float64 `json:"min"`
@@ -202,12 +219,23 @@ const (
 
 // FrameworkResult is one framework's checklist for a lead.
 type FrameworkResult struct {
-	Met       int               `json:"met"`
-	Unmet     int               `json:"unmet"`
-	Unknown   int               `json:"unknown"`
-	Total     int               `json:"total"`
-	Qualified bool              `json:"qualified"`
-	Criteria  map[string]Status `json:"criteria"`
+	// Name is the framework's name: the key its checklist is written
+	// under in the JSON, which leaves it out of the checklist's own object.
+	Name      string `json:"-"`
+	Met       int    `json:"met"`
+	Unmet     int    `json:"unmet"`
+	Unknown   int    `json:"unknown"`
+	Total     int    `json:"total"`
+	Qualified bool   `json:"qualified"`
+	// Criteria holds every criterion's status, sorted by name; Criterion
+	// looks one up.
+	Criteria []CriterionStatus `json:"criteria"`
+}
+
+// CriterionStatus is the status of one criterion of a framework.
+type CriterionStatus struct {
+	Name   string `json:"name"`
+	Status Status `json:"status"`
 }
 
 // StepKind says what a trace step records.
@@ -285,26 +313,21 @@ type Step struct {
 	At string
 }
 
-// Clone returns a deep copy of r that shares no memory with it: its maps,
+// Clone returns a deep copy of r that shares no memory with it: its
+// labels, groups (with their bounds), frameworks (with their criteria),
 // missing facts and trace (rendered as a StepList) are its own, so that it
 // outlives r being evaluated into again.
 func (r *Result) Clone() *Result {
-	c := &Result{Policy: r.Policy, Now: r.Now, Stage: r.Stage, Labels: maps.Clone(r.Labels),
-		Score: Score{Total: r.Score.Total, Groups: maps.Clone(r.Score.Groups)}, Missing: slices.Clone(r.Missing)}
-	for name, g := range c.Score.Groups {
+	c := &Result{Policy: r.Policy, Now: r.Now, Stage: r.Stage, Labels: slices.Clone(r.Labels),
+		Score: Score{Total: r.Score.Total, Groups: slices.Clone(r.Score.Groups)}, Missing: slices.Clone(r.Missing),
+		Frameworks: slices.Clone(r.Frameworks)}
+	for i := range c.Score.Groups {
+		g := &c.Score.Groups[i]
 		g.Min, g.Max = clonePtr(g.Min), clonePtr(g.Max)
-		c.Score.Groups[name] = g
 	}
-	if r.Frameworks != nil {
-		c.Frameworks = make(map[string]*FrameworkResult, len(r.Frameworks))
-		for name, f := range r.Frameworks {
-			if f != nil {
-				fc := *f
-				fc.Criteria = maps.Clone(f.Criteria)
-				f = &fc
-			}
-			c.Frameworks[name] = f
-		}
+	for i := range c.Frameworks {
+		f := &c.Frameworks[i]
+		f.Criteria = slices.Clone(f.Criteria)
 	}
 	if trace := r.Trace(); trace != nil {
 		for i := range trace {
@@ -328,11 +351,55 @@ func clonePtr[T any](p *T) *T {
 	return &v
 }
 
-// Group returns the score of the named group (zero if there is none).
-func (r *Result) Group(name string) GroupScore { return r.Score.Groups[name] }
+// The lookups by name scan their list: a result has a handful of ladders,
+// groups and frameworks. Of two entries with one name (in a result built
+// by hand) they find the first.
 
-// Framework returns the named framework's result, or nil.
-func (r *Result) Framework(name string) *FrameworkResult { return r.Frameworks[name] }
+// Label returns the label of the named ladder ("" if there is none, or no
+// step of it matched).
+func (r *Result) Label(ladder string) string {
+	for i := range r.Labels {
+		if r.Labels[i].Ladder == ladder {
+			return r.Labels[i].Value
+		}
+	}
+	return ""
+}
+
+// Group returns the score of the named group (zero if there is none).
+func (r *Result) Group(name string) GroupScore {
+	for i := range r.Score.Groups {
+		if r.Score.Groups[i].Name == name {
+			return r.Score.Groups[i]
+		}
+	}
+	return GroupScore{}
+}
+
+// Framework returns the named framework's result, or nil. It points into
+// r.Frameworks.
+func (r *Result) Framework(name string) *FrameworkResult {
+	for i := range r.Frameworks {
+		if r.Frameworks[i].Name == name {
+			return &r.Frameworks[i]
+		}
+	}
+	return nil
+}
+
+// Criterion returns the status of the named criterion ("" if there is
+// none, or f is nil: Framework's nil for a framework the result lacks).
+func (f *FrameworkResult) Criterion(name string) Status {
+	if f == nil {
+		return ""
+	}
+	for i := range f.Criteria {
+		if f.Criteria[i].Name == name {
+			return f.Criteria[i].Status
+		}
+	}
+	return ""
+}
 
 // Rule returns the trace step of the rule with label in group, or nil.
 // The step is a copy: changing it does not change the result.
@@ -345,14 +412,4 @@ func (r *Result) Rule(group, label string) *Step {
 		}
 	}
 	return nil
-}
-
-// SortedKeys returns the keys of m in order.
-func SortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

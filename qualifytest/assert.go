@@ -3,6 +3,7 @@ package qualifytest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -81,10 +82,11 @@ func (a *Assertions) Label(ladder, want string) bool {
 	if !a.ok() {
 		return false
 	}
-	got, ok := a.res.Labels[ladder]
-	if !ok {
-		return assert.Fail(a.t, fmt.Sprintf("the result has no ladder %s; it has %s", ladder, quoteList(model.SortedKeys(a.res.Labels), false)))
+	i := labelIndex(a.res, ladder)
+	if i < 0 {
+		return assert.Fail(a.t, fmt.Sprintf("the result has no ladder %s; it has %s", ladder, quoteList(ladderNames(a.res), false)))
 	}
+	got := a.res.Labels[i].Value
 	return assert.Equal(a.t, want, got, "%s", a.trace(&target{kind: targetLadder, block: ladder}))
 }
 
@@ -97,10 +99,11 @@ func (a *Assertions) Score(group string, want float64) bool {
 	if group == "total" {
 		return assert.InDelta(a.t, want, a.res.Score.Total, scoreDelta, "score.total\n%s", a.trace(&target{kind: targetTotal}))
 	}
-	gs, ok := a.res.Score.Groups[group]
-	if !ok {
-		return assert.Fail(a.t, fmt.Sprintf("the result has no score group %s; it has %s", group, quoteList(model.SortedKeys(a.res.Score.Groups), false)))
+	i := slices.IndexFunc(a.res.Score.Groups, func(g model.GroupScore) bool { return g.Name == group })
+	if i < 0 {
+		return assert.Fail(a.t, fmt.Sprintf("the result has no score group %s; it has %s", group, quoteList(groupNames(a.res), false)))
 	}
+	gs := a.res.Score.Groups[i]
 	return assert.InDelta(a.t, want, gs.Points, scoreDelta, "score.%s\n%s", group, a.trace(&target{kind: targetGroup, block: group}))
 }
 
@@ -142,7 +145,7 @@ func (a *Assertions) step(block, label string) (*model.Step, *target, bool) {
 			msg += "; it has " + quoteList(labels, true)
 		}
 	}
-	if _, ok := a.res.Labels[block]; ok {
+	if labelIndex(a.res, block) >= 0 {
 		msg += "\n(a ladder step after the one that matched is not evaluated)\n" + a.trace(&target{kind: targetLadder, block: block})
 	}
 	assert.Fail(a.t, msg)
@@ -220,9 +223,9 @@ func (a *Assertions) Qualified(framework string, want bool) bool {
 	if !a.ok() {
 		return false
 	}
-	f, ok := a.res.Frameworks[framework]
-	if !ok {
-		return assert.Fail(a.t, fmt.Sprintf("the result has no framework %s; it has %s", framework, quoteList(model.SortedKeys(a.res.Frameworks), false)))
+	f := a.res.Framework(framework)
+	if f == nil {
+		return assert.Fail(a.t, fmt.Sprintf("the result has no framework %s; it has %s", framework, quoteList(frameworkNames(a.res), false)))
 	}
 	return assert.Equal(a.t, want, f.Qualified, "%s.qualified\n%s", framework, a.trace(&target{kind: targetFramework, block: framework}))
 }
@@ -238,4 +241,35 @@ func (a *Assertions) Missing(facts ...string) bool {
 		good = assert.Contains(a.t, a.res.Missing, f, "missing facts") && good
 	}
 	return good
+}
+
+// labelIndex returns the index of a ladder's label in the result, or -1.
+func labelIndex(res *model.Result, ladder string) int {
+	return slices.IndexFunc(res.Labels, func(l model.Label) bool { return l.Ladder == ladder })
+}
+
+// ladderNames, groupNames and frameworkNames list the names in the
+// result's lists, in their order: by name.
+func ladderNames(res *model.Result) []string {
+	out := make([]string, len(res.Labels))
+	for i, l := range res.Labels {
+		out[i] = l.Ladder
+	}
+	return out
+}
+
+func groupNames(res *model.Result) []string {
+	out := make([]string, len(res.Score.Groups))
+	for i, g := range res.Score.Groups {
+		out[i] = g.Name
+	}
+	return out
+}
+
+func frameworkNames(res *model.Result) []string {
+	out := make([]string, len(res.Frameworks))
+	for i := range res.Frameworks {
+		out[i] = res.Frameworks[i].Name
+	}
+	return out
 }

@@ -80,19 +80,19 @@ func resultValues(pol *rules.Policy, res *model.Result, evalErr error) map[strin
 	for _, l := range pol.Ladders {
 		env[l.Name] = ""
 		if res != nil {
-			env[l.Name] = res.Labels[l.Name]
+			env[l.Name] = res.Label(l.Name)
 		}
 	}
 	for _, f := range pol.Frameworks {
 		m := map[string]any{"met": 0, "unmet": 0, "unknown": 0, "total": len(f.Criteria), "qualified": false}
 		var fr *model.FrameworkResult
 		if res != nil {
-			fr = res.Frameworks[f.Name]
+			fr = res.Framework(f.Name)
 		}
 		for _, cr := range f.Criteria {
 			m[cr.Name] = ""
 			if fr != nil {
-				m[cr.Name] = string(fr.Criteria[cr.Name])
+				m[cr.Name] = string(fr.Criterion(cr.Name))
 			}
 		}
 		if fr != nil {
@@ -104,7 +104,7 @@ func resultValues(pol *rules.Policy, res *model.Result, evalErr error) map[strin
 	for _, g := range pol.Groups {
 		score[g.Name] = 0.0
 		if res != nil {
-			score[g.Name] = model.Round(res.Score.Groups[g.Name].Points)
+			score[g.Name] = model.Round(res.Group(g.Name).Points)
 		}
 	}
 	missing := []any{}

@@ -81,7 +81,7 @@ func newTable(b *strings.Builder) *tabwriter.Writer {
 }
 
 func groupSection(b *strings.Builder, res *model.Result, trace []model.Step, s *section, steps []model.Step) []model.Step {
-	gs := res.Score.Groups[s.block]
+	gs := res.Group(s.block)
 	fmt.Fprintf(b, "score.%s = %s %s\n", s.block, model.FormatNumber(gs.Points), gs.ClampNote())
 	tw := newTable(b)
 	for _, st := range trace {
@@ -108,7 +108,7 @@ func totalSection(b *strings.Builder, res *model.Result, trace []model.Step, ste
 	tw := newTable(b)
 	for _, st := range trace {
 		if st.Kind == model.StepGroup {
-			gs := res.Score.Groups[st.Group]
+			gs := res.Group(st.Group)
 			fmt.Fprintf(tw, "  score.%s\t= %s\t%s\n", st.Group, model.FormatNumber(gs.Points), gs.ClampNote())
 		}
 	}
@@ -117,7 +117,7 @@ func totalSection(b *strings.Builder, res *model.Result, trace []model.Step, ste
 }
 
 func frameworkSection(b *strings.Builder, res *model.Result, trace []model.Step, s *section, steps []model.Step) []model.Step {
-	f := res.Frameworks[s.block]
+	f := res.Framework(s.block)
 	if f == nil {
 		return steps
 	}
@@ -147,7 +147,7 @@ func frameworkSection(b *strings.Builder, res *model.Result, trace []model.Step,
 }
 
 func ladderSection(b *strings.Builder, pol *rules.Policy, res *model.Result, trace []model.Step, s *section, steps []model.Step) []model.Step {
-	fmt.Fprintf(b, "%s = %s\n", s.block, orNone(res.Labels[s.block]))
+	fmt.Fprintf(b, "%s = %s\n", s.block, orNone(res.Label(s.block)))
 	tw := newTable(b)
 	tried := map[string]bool{}
 	for _, st := range trace {

@@ -165,7 +165,7 @@ func TestRanges_holdOnLeads(t *testing.T) {
 				}
 				ok++
 				for _, g := range r.Groups {
-					got := res.Score.Groups[g.Name]
+					got := res.Group(g.Name)
 					assert.True(t, in(got.Raw, g.Raw), "%s raw %v outside %s", g.Name, got.Raw, g.Raw)
 					assert.True(t, in(got.Points, g.Points), "%s points %v outside %s", g.Name, got.Points, g.Points)
 				}

@@ -176,18 +176,17 @@ func main() {
 // summarize prints what a service would store or push back to the CRM.
 func summarize(res *model.Result) {
 	fmt.Printf("stage:  %s\n", res.Stage)
-	for _, name := range model.SortedKeys(res.Labels) {
-		fmt.Printf("label:  %s = %s\n", name, res.Labels[name])
+	for _, l := range res.Labels { // sorted by ladder name
+		fmt.Printf("label:  %s = %s\n", l.Ladder, l.Value)
 	}
 	fmt.Printf("total:  %s\n", model.FormatNumber(res.Score.Total))
-	for _, name := range model.SortedKeys(res.Score.Groups) {
-		g := res.Score.Groups[name]
-		fmt.Printf("group:  %-10s %6s (raw %s)\n", name, model.FormatNumber(g.Points), model.FormatNumber(g.Raw))
+	for _, g := range res.Score.Groups {
+		fmt.Printf("group:  %-10s %6s (raw %s)\n", g.Name, model.FormatNumber(g.Points), model.FormatNumber(g.Raw))
 	}
-	if b := res.Frameworks["BANT"]; b != nil {
+	if b := res.Framework("BANT"); b != nil {
 		fmt.Printf("BANT:   qualified=%t met=%d unmet=%d unknown=%d of %d\n", b.Qualified, b.Met, b.Unmet, b.Unknown, b.Total)
-		for _, c := range model.SortedKeys(b.Criteria) {
-			fmt.Printf("        %-9s %s\n", c, b.Criteria[c])
+		for _, c := range b.Criteria {
+			fmt.Printf("        %-9s %s\n", c.Name, c.Status)
 		}
 	}
 	if len(res.Missing) > 0 {
