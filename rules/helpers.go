@@ -99,22 +99,30 @@ func asTime(name string, x any) (time.Time, error) {
 // ParseTime parses a time as facts give it: RFC 3339 with or without
 // fractional seconds, or a date alone (midnight UTC).
 func ParseTime(s string) (time.Time, error) {
-	if t, ok := parseUTCSeconds(s); ok {
-		return t, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	return time.Parse("2006-01-02", s)
+	return parseTime(s)
 }
 
 // ParseTimeBytes is ParseTime of the time written in b. The common form
 // ("2026-10-20T09:30:00Z") is read without copying b into a string.
 func ParseTimeBytes(b []byte) (time.Time, error) {
-	if t, ok := parseUTCSeconds(b); ok {
+	return parseTime(b)
+}
+
+// parseTime is ParseTime and ParseTimeBytes, which the compiler inlines
+// into their callers.
+func parseTime[T string | []byte](s T) (time.Time, error) {
+	if t, ok := parseUTCSeconds(s); ok {
 		return t, nil
 	}
-	return ParseTime(string(b))
+	return parseTimeSlow(string(s))
+}
+
+// parseTimeSlow is ParseTime of the forms the fast path leaves.
+func parseTimeSlow(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	return time.Parse("2006-01-02", s)
 }
 
 func typeName(x any) string {
@@ -196,56 +204,88 @@ func typeOfNature(n nature.Nature) string {
 
 // parseUTCSeconds is the fast path of ParseTime for the form CRMs send
 // most, "2026-10-20T09:30:00Z": it gives what time.Parse gives, and
-// leaves every other form (and every invalid date) to time.Parse.
+// leaves every other form (and every invalid date, and the year 0) to
+// time.Parse.
+//
+// It reads s as three little-endian words, bytes 0-7, 8-15 and 12-19, and
+// checks all their bytes at once (see utcShape).
 func parseUTCSeconds[T string | []byte](s T) (time.Time, bool) {
-	if len(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+	if len(s) != 20 {
 		return time.Time{}, false
 	}
-	// Each digit minus '0' is below 10 only for a digit; or-ing the
-	// differences catches any non-digit at once.
-	var bad byte
-	digit := func(i int) int {
-		d := s[i] - '0'
-		bad |= d&^0x0f | (d+6)&0x10 // set unless 0 <= d <= 9
-		return int(d)
-	}
-	year := digit(0)*1000 + digit(1)*100 + digit(2)*10 + digit(3)
-	month := digit(5)*10 + digit(6)
-	day := digit(8)*10 + digit(9)
-	hour := digit(11)*10 + digit(12)
-	minute := digit(14)*10 + digit(15)
-	sec := digit(17)*10 + digit(18)
-	if bad != 0 || year < 1 || month < 1 || month > 12 || day < 1 ||
-		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+	// z = x^low turns each digit into its value and a right separator
+	// into 0. A byte of z above its max (9 or 0) has its top bit set, or
+	// gets it when slack (0x7f-max) is added; no byte carries into the
+	// next unless it fails itself, so the lowest failing byte always shows.
+	z0 := le64(s, 0) ^ utcShape[0].low
+	z1 := le64(s, 8) ^ utcShape[1].low
+	z2 := le64(s, 12) ^ utcShape[2].low
+	over := (z0 + utcShape[0].slack) | z0 | (z1 + utcShape[1].slack) | z1 | (z2 + utcShape[2].slack) | z2
+	if over&0x8080808080808080 != 0 {
 		return time.Time{}, false
 	}
-	days := daysFromCivil(year, month, day)
+	// Multiplying by 10<<8+1 adds ten times each byte to the next one, so
+	// the second byte of each two-digit number becomes its value (at most
+	// 99: nothing carries).
+	const tens = 10<<8 + 1
+	z0, z1, z2 = z0*tens, z1*tens, z2*tens
+	year := int(byte(z0>>8))*100 + int(byte(z0>>24))
+	m := uint(byte(z0>>48)) - 1 // month - 1, below 12 if valid
+	day := int(byte(z1 >> 8))
+	hour, minute, sec := int(byte(z1>>32)), int(byte(z1>>56)), int(byte(z2>>48))
+	if year == 0 || m >= 12 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	if uint(day-1) >= uint(monthDays[m]) && !(m == 1 && day == 29 && isLeap(year)) {
+		return time.Time{}, false
+	}
+	days := daysFromCivil(year, m, day)
 	return time.Unix(days*86400+int64(hour*3600+minute*60+sec), 0).UTC(), true
 }
 
-func daysIn(month, year int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
+// utcShape describes the three words parseUTCSeconds reads: low has the
+// least byte allowed at each place ('0' for a digit, or the separator),
+// and slack has 0x7f less the most a byte may be above it (9 for a digit,
+// 0 for a separator).
+var utcShape = func() (shape [3]struct{ low, slack uint64 }) {
+	const low, high = "0000-00-00T00:00:00Z", "9999-99-99T99:99:99Z"
+	for i, at := range []int{0, 8, 12} {
+		shape[i].low = le64(low, at)
+		shape[i].slack = 0x7f7f7f7f7f7f7f7f - (le64(high, at) - le64(low, at))
 	}
-	return 31
+	return shape
+}()
+
+// le64 reads s[i:i+8] as a little-endian word: s[i] is its low byte. The
+// compiler merges the eight byte loads into one.
+func le64[T string | []byte](s T, i int) uint64 {
+	b := s[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
+// monthDays is the length of each month, January first (of February in
+// a common year).
+var monthDays = [12]uint8{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+func isLeap(year int) bool {
+	return year%4 == 0 && (year%100 != 0 || year%400 == 0)
+}
+
+// daysBeforeMonth counts the days from March 1 to the first of each
+// month, January first: January and February count as the 11th and 12th
+// months of the year before.
+var daysBeforeMonth = [12]uint16{306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275}
+
 // daysFromCivil counts the days from 1970-01-01 to a date of the proleptic
-// Gregorian calendar.
-func daysFromCivil(y, m, d int) int64 {
-	if m <= 2 {
+// Gregorian calendar, year >= 1, m = month - 1 < 12. Counting from a year
+// that starts in March puts the leap day at its end.
+func daysFromCivil(year int, m uint, day int) int64 {
+	y := uint32(year) // 32-bit unsigned divisions are the cheapest
+	if m < 2 {
 		y--
 	}
-	era := y / 400 // y >= 0: the caller passes years from 1
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era)*146097 + int64(doe) - 719468
+	c := y / 100
+	days := 365*y + y/4 - c + c/4 + uint32(daysBeforeMonth[m]) + uint32(day) - 1
+	return int64(days) - 719468 // the days from 0000-03-01 to 1970-01-01
 }
