@@ -301,16 +301,17 @@ type state struct {
 	// texts holds, with the trace on, the JSON text of the event lists
 	// read from a JSON lead without building their elements, for the
 	// trace to show (record.Render).
-	texts []listText
+	texts   []listText
+	textBuf []byte
 }
 
-// listText is the JSON text of an event list kept as its elements' field
-// (indexEventFields); canon says that it is the text model writes for the
-// list decoded.
+// listText is an event list kept as its elements' field
+// (indexEventFields), for the trace: text is the list's JSON as the
+// lead gives it, json as the result's JSON writes it (the same bytes when
+// the lead's are already so); both are in the state's textBuf.
 type listText struct {
-	node  int
-	text  string
-	canon bool
+	node       int
+	text, json []byte
 }
 
 // takeState makes the memory of st the run's, for reset to fill, and
@@ -319,6 +320,7 @@ func (r *run) takeState(st *state) {
 	r.slots, r.lets, r.fws, r.groups, r.labels, r.raw = st.slots, st.lets, st.fws, st.groups, st.labels, nil
 	st.slots, st.lets, st.fws, st.groups, st.labels, st.raw = nil, nil, nil, nil, nil, nil
 	r.texts, st.texts = st.texts[:0], nil
+	r.textBuf, st.textBuf = st.textBuf[:0], nil
 }
 
 // run is the state of one evaluation; runs are pooled and reused.

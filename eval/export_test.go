@@ -46,7 +46,8 @@ func ListTexts(res *model.Result) []bool {
 	}
 	var out []bool
 	for _, lt := range rec.st.texts {
-		out = append(out, lt.canon)
+		// The same bytes: the lead's text needed no rewriting.
+		out = append(out, len(lt.json) > 0 && &lt.json[0] == &lt.text[0])
 	}
 	return out
 }

@@ -212,9 +212,10 @@ var (
 // element is built. A list with anything but well-formed events whose
 // field is a string gives errNeedMaps: the map path reports it.
 //
-// With the trace on, the list's text is kept too (state.texts), for the
-// trace to show: as it is, when it is already what model writes for the
-// decoded list (canon), and decoded when it is rendered otherwise.
+// With the trace on, the list's text is kept for the trace to show
+// (state.texts), with the text the result's JSON writes for it: the same
+// bytes when the lead's are already that text (canonScan), which spares
+// model.AppendJSONText reading them again.
 func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 	j := &r.json
 	d := j.dec
@@ -310,20 +311,23 @@ func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 		if c.ok {
 			c.close(end - 1)
 		}
-		j.texts[n.Index] = listText{node: n.Index, text: j.textOf(begin, end), canon: c.ok}
+		// The text is copied: the lead's bytes are the caller's.
+		src := j.b[begin:end]
+		at := len(r.textBuf)
+		r.textBuf = append(r.textBuf, src...)
+		lt := listText{node: n.Index, text: r.textBuf[at:len(r.textBuf):len(r.textBuf)]}
+		lt.json = lt.text
+		if !c.ok {
+			at = len(r.textBuf)
+			var ok bool
+			if r.textBuf, ok = model.AppendJSONText(r.textBuf, src); !ok {
+				return errNeedMaps // unreachable: jsontext has read it
+			}
+			lt.json = r.textBuf[at:len(r.textBuf):len(r.textBuf)]
+		}
+		j.texts[n.Index] = lt
 	}
 	return nil
-}
-
-// textOf returns b[begin:end] as a string of the result's own.
-func (j *jsonLead) textOf(begin, end int) string {
-	if len(j.b) > maxTextLead {
-		return string(j.b[begin:end])
-	}
-	if j.text == "" {
-		j.text = string(j.b)
-	}
-	return j.text[begin:end]
 }
 
 // canonScan follows the tokens of an event list to tell whether its text

@@ -1,9 +1,9 @@
 package eval
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
-	"strings"
 
 	"github.com/qualifyhq/qualify/model"
 	"github.com/qualifyhq/qualify/rules"
@@ -176,25 +176,25 @@ func (rec *record) addMissing(d *stepDesc, which uint8, out []string, lo int) []
 // facts and unknown lets show as null, so that a guarded read that fell
 // back to its default is visible; other unknown values are left out. An
 // event list kept as text (state.texts) is given as its text when buf
-// wants texts and it is the text to write, and decoded otherwise.
+// wants texts, and decoded otherwise.
 func (rec *record) renderReads(d *stepDesc, e *entry, buf *model.StepBuffer) {
 	var tmp model.Value
 	reads := buf.Reads
 	for _, ref := range d.shown[e.reads] {
 		var v *model.Value
 		ok := true
-		text := ""
+		var text []byte
 		switch {
 		case ref.Kind == rules.RefFact && ref.Node != nil:
 			v = &rec.st.slots[ref.Index] // missing shows as null
 			if v.Kind == model.KindList && v.Any == nil {
 				if lt := rec.st.listText(ref.Index); lt != nil {
-					if buf.WantTexts && lt.canon {
-						text, v = lt.text, &tmp
+					if buf.WantTexts {
+						text = lt.json
 					} else {
 						tmp = model.Value{Kind: model.KindList, Any: decodeText(lt.text)}
-						v = &tmp
 					}
+					v = &tmp
 				}
 			}
 		case ref.Kind == rules.RefLet:
@@ -208,7 +208,7 @@ func (rec *record) renderReads(d *stepDesc, e *entry, buf *model.StepBuffer) {
 		reads = slices.Grow(reads, 1)[:n+1]
 		rd := &reads[n]
 		rd.Name = ref.Name
-		if ok && text == "" {
+		if ok && text == nil {
 			rd.Value = *v
 		} else {
 			rd.Value = model.Value{}
@@ -233,8 +233,8 @@ func (st *state) listText(i int) *listText {
 
 // decodeText decodes the text of an event list as encoding/json decodes a
 // lead (numbers as json.Number), as the elements would have been built.
-func decodeText(text string) any {
-	dec := json.NewDecoder(strings.NewReader(text))
+func decodeText(text []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.UseNumber()
 	var x any
 	if dec.Decode(&x) != nil {

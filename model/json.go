@@ -72,7 +72,7 @@ func (r *Result) AppendJSON(dst []byte) []byte {
 			if texts != nil {
 				text = texts.StepText(i)
 			}
-			var values []string
+			var values [][]byte
 			if len(buf.mem.Texts) == len(buf.step.Reads) {
 				values = buf.mem.Texts
 			}
@@ -205,7 +205,7 @@ func (s *Step) appendJSON(dst []byte) []byte { return s.appendJSONText(dst, nil,
 // appendJSONText writes the step, copying from text the fields it holds
 // when they are the step's, and the values of its reads from values when
 // it has them (StepBuffer.Texts).
-func (s *Step) appendJSONText(dst []byte, text *StepText, values []string) []byte {
+func (s *Step) appendJSONText(dst []byte, text *StepText, values [][]byte) []byte {
 	if text != nil && !text.fits(s) {
 		text = nil
 	}
@@ -258,7 +258,7 @@ func (s *Step) appendJSONText(dst []byte, text *StepText, values []string) []byt
 			} else {
 				dst = appendKey(dst, i, rd.Name)
 			}
-			if values != nil && values[i] != "" {
+			if values != nil && values[i] != nil {
 				dst = append(dst, values[i]...)
 			} else {
 				dst = rd.Value.appendJSON(dst)
@@ -471,20 +471,7 @@ func appendAny(dst []byte, x any, depth int) []byte {
 	case float64:
 		return appendNumber(dst, x)
 	case json.Number:
-		// Numbers from a JSON decoder are written as they came; a number
-		// made by hand that JSON cannot hold as it is ("007", "0x1p3") is
-		// written as the float it parses to, or else as a string.
-		if isDecimal(string(x)) {
-			return append(dst, x...)
-		}
-		f, err := strconv.ParseFloat(string(x), 64)
-		switch {
-		case err == nil && isJSONNumber(string(x)):
-			return append(dst, x...)
-		case err == nil:
-			return appendNumber(dst, f)
-		}
-		return appendString(dst, string(x))
+		return appendJSONNumber(dst, string(x))
 	case time.Time:
 		dst = append(dst, '"')
 		dst = x.AppendFormat(dst, time.RFC3339Nano)
@@ -519,6 +506,24 @@ func appendAny(dst []byte, x any, depth int) []byte {
 // isDecimal reports whether s is digits with an optional minus sign and
 // fraction, short enough to be a float64: a json.Number that
 // strconv.ParseFloat takes, known without parsing it.
+// appendJSONNumber writes a json.Number. Numbers from a JSON decoder are
+// written as they came; a number made by hand that JSON cannot hold as it
+// is ("007", "0x1p3") is written as the float it parses to, or else as a
+// string, as is a number out of a float's range ("1e400").
+func appendJSONNumber(dst []byte, x string) []byte {
+	if isDecimal(x) {
+		return append(dst, x...)
+	}
+	f, err := strconv.ParseFloat(x, 64)
+	switch {
+	case err == nil && isJSONNumber(x):
+		return append(dst, x...)
+	case err == nil:
+		return appendNumber(dst, f)
+	}
+	return appendString(dst, x)
+}
+
 func isDecimal(s string) bool {
 	if len(s) > 0 && s[0] == '-' {
 		s = s[1:]

@@ -64,11 +64,11 @@ type StepBuffer struct {
 	Missing []string
 	// Texts and WantTexts are for AppendJSON: when WantTexts is set, a
 	// TraceRecord may give a read's value as the JSON text AppendJSON
-	// would write for it, rather than decoded. Texts[k] is then the text
-	// of Reads[k] (whose Value is left zero), and "" for a read given as
-	// a Value, for every read appended to Reads. A record that keeps no
-	// values as text leaves Texts alone.
-	Texts     []string
+	// would write for it (see AppendJSONText), rather than decoded.
+	// Texts[k] is then the text of Reads[k] (whose Value is left zero),
+	// and nil for a read given as a Value, for every read appended to
+	// Reads. A record that keeps no values as text leaves Texts alone.
+	Texts     [][]byte
 	WantTexts bool
 }
 
