@@ -336,7 +336,10 @@ type run struct {
 	times [][]time.Time
 	// fields holds, for an event list kept without its elements, each
 	// element's value of the field its each rules test (Evaluator.eventField).
-	fields  [][]string
+	fields [][]string
+	// members holds the members of the event being read, for its text in
+	// the trace (indexEventFields).
+	members []model.JSONMember
 	errs    []error
 	lenient bool
 

@@ -1,6 +1,10 @@
 package eval
 
-import "github.com/qualifyhq/qualify/model"
+import (
+	"bytes"
+
+	"github.com/qualifyhq/qualify/model"
+)
 
 // WithoutBoundLeaves makes an Evaluator run every leaf on the general path
 // (simpleLeaf, then expr), so that tests can check the bound leaves of
@@ -38,7 +42,7 @@ func (e *Evaluator) EventFieldLists() []string {
 }
 
 // ListTexts reports, for each event list a result's trace keeps as text,
-// whether the text is written as it is (canon).
+// whether the lead's text was already the text the result writes.
 func ListTexts(res *model.Result) []bool {
 	rec, _ := res.TraceRecord().(*record)
 	if rec == nil {
@@ -46,8 +50,7 @@ func ListTexts(res *model.Result) []bool {
 	}
 	var out []bool
 	for _, lt := range rec.st.texts {
-		// The same bytes: the lead's text needed no rewriting.
-		out = append(out, len(lt.json) > 0 && &lt.json[0] == &lt.text[0])
+		out = append(out, bytes.Equal(lt.json, lt.text))
 	}
 	return out
 }

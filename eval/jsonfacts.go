@@ -213,18 +213,22 @@ var (
 // field is a string gives errNeedMaps: the map path reports it.
 //
 // With the trace on, the list's text is kept for the trace to show
-// (state.texts), with the text the result's JSON writes for it: the same
-// bytes when the lead's are already that text (canonScan), which spares
-// model.AppendJSONText reading them again.
+// (state.texts), with the text the result's JSON writes for it, written
+// from the members of its events as they are read.
 func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 	j := &r.json
 	d := j.dec
 	if _, err := d.ReadToken(); err != nil { // [
 		return err
 	}
-	c := canonScan{b: j.b, ok: r.rec != nil}
+	trace := r.rec != nil
 	begin := int(d.InputOffset()) - 1
-	c.prev = begin + 1
+	// With the trace on, the list is written as the result's JSON writes
+	// it into r.textBuf as it is read, each event from its members.
+	out := len(r.textBuf)
+	if trace {
+		r.textBuf = append(r.textBuf, '[')
+	}
 	fields, times := r.fields[n.Index][:0], r.times[n.Index][:0]
 	for d.PeekKind() != ']' {
 		if d.PeekKind() != '{' {
@@ -233,33 +237,20 @@ func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 		if _, err := d.ReadToken(); err != nil {
 			return err
 		}
-		if c.ok {
-			c.open(int(d.InputOffset())-1, len(fields) > 0)
-		}
+		members := r.members[:0]
 		var typ, at, fv []byte // the last of each name counts
 		var err error
-		for first := true; d.PeekKind() != '}'; first = false {
+		for d.PeekKind() != '}' {
 			var name []byte
 			if name, err = d.ReadValue(); err != nil {
 				return err
 			}
-			if c.ok {
-				c.name(name, int(d.InputOffset()), first)
-			}
 			key := nameOf(name)
 			isType, isAt, isField := string(key) == "type", string(key) == "at", string(key) == field
-			if !isType && !isAt && !isField {
-				if !c.ok {
-					if err := d.SkipValue(); err != nil {
-						return err
-					}
-					continue
-				}
-				v, err := d.ReadValue()
-				if err != nil {
+			if !isType && !isAt && !isField && !trace {
+				if err := d.SkipValue(); err != nil {
 					return err
 				}
-				c.value(v, int(d.InputOffset()))
 				continue
 			}
 			v, err := d.ReadValue()
@@ -268,8 +259,8 @@ func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 			}
 			end := int(d.InputOffset())
 			v = j.b[end-len(v) : end : end]
-			if c.ok {
-				c.value(v, end)
+			if trace {
+				members = append(members, model.JSONMember{Name: key, Value: v})
 			}
 			if isType {
 				typ = v
@@ -284,8 +275,16 @@ func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 		if _, err := d.ReadToken(); err != nil { // }
 			return err
 		}
-		if c.ok {
-			c.close(int(d.InputOffset()) - 1)
+		if trace {
+			if len(fields) > 0 {
+				r.textBuf = append(r.textBuf, ',')
+			}
+			var ok bool
+			if r.textBuf, ok = model.AppendJSONObject(r.textBuf, members, 1); !ok {
+				return errNeedMaps // unreachable: jsontext has read the values
+			}
+			clear(members)
+			r.members = members[:0]
 		}
 		if typ == nil || typ[0] != '"' || at == nil || at[0] != '"' || fv == nil || fv[0] != '"' {
 			return errNeedMaps
@@ -306,105 +305,16 @@ func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 		return err
 	}
 	r.fields[n.Index], r.times[n.Index] = fields, times
-	if r.rec != nil {
-		end := int(d.InputOffset())
-		if c.ok {
-			c.close(end - 1)
-		}
-		// The text is copied: the lead's bytes are the caller's.
-		src := j.b[begin:end]
+	if trace {
+		r.textBuf = append(r.textBuf, ']')
+		json := r.textBuf[out:len(r.textBuf):len(r.textBuf)]
+		// The lead's text is copied too, for Trace and Steps to decode:
+		// the lead's bytes are the caller's.
 		at := len(r.textBuf)
-		r.textBuf = append(r.textBuf, src...)
-		lt := listText{node: n.Index, text: r.textBuf[at:len(r.textBuf):len(r.textBuf)]}
-		lt.json = lt.text
-		if !c.ok {
-			at = len(r.textBuf)
-			var ok bool
-			if r.textBuf, ok = model.AppendJSONText(r.textBuf, src); !ok {
-				return errNeedMaps // unreachable: jsontext has read it
-			}
-			lt.json = r.textBuf[at:len(r.textBuf):len(r.textBuf)]
-		}
-		j.texts[n.Index] = lt
+		r.textBuf = append(r.textBuf, j.b[begin:d.InputOffset()]...)
+		j.texts[n.Index] = listText{node: n.Index, json: json, text: r.textBuf[at:len(r.textBuf):len(r.textBuf)]}
 	}
 	return nil
-}
-
-// canonScan follows the tokens of an event list to tell whether its text
-// is the text model writes for the list decoded (appendAny): no space
-// between tokens, each object's members in increasing order of their
-// names (which also rules out a name given twice), names and strings
-// without escapes or U+2028 and U+2029 (which model escapes), numbers
-// without exponents (written as they are), no array or object inside an
-// event.
-type canonScan struct {
-	b    []byte
-	prev int    // the offset just after the last token
-	last []byte // the last member name of the object, unquoted
-	ok   bool
-}
-
-// follows notes a token spanning b[start:end], which must come right after
-// the previous one, or after the separator sep when sep is not 0.
-func (c *canonScan) follows(start, end int, sep byte) {
-	switch {
-	case sep == 0 && start == c.prev:
-	case sep != 0 && start == c.prev+1 && c.b[c.prev] == sep:
-	default:
-		c.ok = false
-	}
-	c.prev = end
-}
-
-// open notes an object's '{' at offset at, after a comma unless first.
-func (c *canonScan) open(at int, comma bool) {
-	var sep byte
-	if comma {
-		sep = ','
-	}
-	c.follows(at, at+1, sep)
-	c.last = nil
-}
-
-// close notes a closing '}' or ']' at offset at.
-func (c *canonScan) close(at int) { c.follows(at, at+1, 0) }
-
-// name notes a member name, quoted, ending at offset end.
-func (c *canonScan) name(quoted []byte, end int, first bool) {
-	var sep byte
-	if !first {
-		sep = ','
-	}
-	c.follows(end-len(quoted), end, sep)
-	name := quoted[1 : len(quoted)-1]
-	if !plainString(name) || (!first && bytes.Compare(name, c.last) <= 0) {
-		c.ok = false
-	}
-	c.last = name
-}
-
-// value notes a member's value, ending at offset end.
-func (c *canonScan) value(v []byte, end int) {
-	c.follows(end-len(v), end, ':')
-	switch v[0] {
-	case '"':
-		c.ok = c.ok && plainString(v[1:len(v)-1])
-	case '{', '[':
-		c.ok = false
-	case 't', 'f', 'n':
-	default:
-		c.ok = c.ok && len(v) <= 300 && bytes.IndexAny(v, "eE") < 0
-	}
-}
-
-// plainString reports whether the characters of a checked JSON string are
-// written as they are: no escapes, no U+2028 or U+2029.
-func plainString(s []byte) bool {
-	if bytes.IndexByte(s, '\\') >= 0 {
-		return false
-	}
-	// Both start with the byte 0xE2, rare in CRM text.
-	return bytes.IndexByte(s, 0xE2) < 0 || !bytes.Contains(s, []byte("\u2028")) && !bytes.Contains(s, []byte("\u2029"))
 }
 
 // nameOf returns the name a quoted JSON name holds, without copying

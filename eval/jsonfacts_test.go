@@ -1368,10 +1368,10 @@ func TestJSONFacts_structs(t *testing.T) {
 }
 
 // TestJSONFacts_eventListText: with the trace on, an event list read as
-// its elements' type is kept as its text, written as it is when it is
-// already what the JSON of the decoded list would be, and decoded
-// otherwise. Either way the result, its JSON and its rendered trace are
-// those of the map path.
+// its elements' type is kept as its text, and as the text the result's
+// JSON writes for it (the same, when the lead's is compact and sorted).
+// Either way the result, its JSON and its rendered trace are those of the
+// map path.
 func TestJSONFacts_eventListText(t *testing.T) {
 	pol, err := rules.Load(filepath.Join("..", "examples", "acme"))
 	require.NoError(t, err)
@@ -1405,7 +1405,7 @@ func TestJSONFacts_eventListText(t *testing.T) {
 			require.NoError(t, got.err)
 			res, err := ev.Evaluate(context.Background(), data)
 			require.NoError(t, err)
-			assert.Equal(t, []bool{tc.canon}, eval.ListTexts(res), "kept as text, written as it is")
+			assert.Equal(t, []bool{tc.canon}, eval.ListTexts(res), "the lead's text is the result's")
 			m, _ := decodeLeadAsBefore(data)
 			want, err := ev.Evaluate(context.Background(), m)
 			require.NoError(t, err)

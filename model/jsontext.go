@@ -10,16 +10,15 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// AppendJSONText appends src, a JSON value, as a result's JSON writes the
+// appendJSONText appends src, a JSON value, as a result's JSON writes the
 // value encoding/json decodes src to (objects as map[string]any, numbers
 // as json.Number): without spaces, each object's members in name order
 // and only the last of a name given twice, strings escaped as the
 // result's strings are, numbers as written unless the result writes them
 // otherwise, and values nested deeper than the result's JSON goes cut the
-// same way. An evaluator that keeps a value of a lead as its text writes
-// it with this, without decoding it. It returns false, and dst as it was,
-// when src is not one valid JSON value.
-func AppendJSONText(dst, src []byte) ([]byte, bool) {
+// same way. It returns false, and dst as it was, when src is not one
+// valid JSON value.
+func appendJSONText(dst, src []byte) ([]byte, bool) {
 	n := len(dst)
 	dst, err := appendText(dst, src, 0)
 	if err != nil {
@@ -46,19 +45,41 @@ func appendText(dst, src []byte, depth int) ([]byte, error) {
 	return dst, nil
 }
 
+// JSONMember is a member of a JSON object: its name, unquoted, and its
+// value, a JSON text.
+type JSONMember struct {
+	Name, Value []byte
+}
+
+// AppendJSONObject appends the object of the given members as a result's
+// JSON writes the map[string]any encoding/json decodes the object to,
+// found depth levels down the value it writes (0: the value itself): in
+// name order, only the last member of a name, each value written as the
+// result writes its decoded value (strings escaped as the result's are,
+// numbers as written unless the result writes them otherwise, values
+// nested too deep cut the same way). An evaluator that keeps a lead's
+// objects as their text writes them with this, without decoding them. It
+// sorts members in place. Each value must be one valid JSON value without spaces around
+// it, as a JSON decoder reads values (a scalar is not checked again: one
+// that is not valid may be written as it is); it returns false, and dst
+// as it was, for an empty value or an array or object that is not valid.
+func AppendJSONObject(dst []byte, members []JSONMember, depth int) ([]byte, bool) {
+	n := len(dst)
+	if depth > 64 {
+		return append(dst, `"..."`...), true
+	}
+	dst, err := appendMembers(dst, members, depth)
+	if err != nil {
+		return dst[:n], false
+	}
+	return dst, true
+}
+
 // textWriter reads a JSON text for appendText; writers are pooled.
 type textWriter struct {
 	src     bytes.Buffer
 	dec     *jsontext.Decoder
-	members []textMember
-	buf     []byte
-}
-
-// textMember is a member of an object being written: its name, unquoted,
-// and where its value is in the text.
-type textMember struct {
-	name       []byte
-	start, end int
+	members []JSONMember
 }
 
 var textWriters = sync.Pool{New: func() any {
@@ -73,7 +94,7 @@ func (w *textWriter) put() {
 	w.dec.Reset(&w.src, jsontext.AllowDuplicateNames(true))
 	clear(w.members)
 	w.members = w.members[:0]
-	if cap(w.members) > 1024 || cap(w.buf) > 64<<10 {
+	if cap(w.members) > 1024 {
 		return
 	}
 	textWriters.Put(w)
@@ -114,7 +135,7 @@ func (w *textWriter) next(dst, src []byte, depth int) ([]byte, error) {
 		return dst, err
 	}
 	end := int(d.InputOffset())
-	return w.scalar(dst, src[end-len(v):end]), nil
+	return appendScalarText(dst, src[end-len(v):end]), nil
 }
 
 // object writes the object the decoder is at: its members are gathered,
@@ -143,52 +164,61 @@ func (w *textWriter) object(dst, src []byte, depth int) ([]byte, error) {
 			return dst, err
 		}
 		end = int(d.InputOffset())
-		w.members = append(w.members, textMember{name: name, start: end - len(v), end: end})
+		w.members = append(w.members, JSONMember{Name: name, Value: src[end-len(v) : end]})
 	}
 	if _, err := d.ReadToken(); err != nil {
 		return dst, err
 	}
-	members := w.members[first:]
-	slices.SortStableFunc(members, func(a, b textMember) int { return bytes.Compare(a.name, b.name) })
+	dst, err := appendMembers(dst, w.members[first:], depth)
+	clear(w.members[first:])
+	w.members = w.members[:first]
+	return dst, err
+}
+
+// appendMembers writes an object of members, at depth, in name order.
+func appendMembers(dst []byte, members []JSONMember, depth int) ([]byte, error) {
+	slices.SortStableFunc(members, func(a, b JSONMember) int { return bytes.Compare(a.Name, b.Name) })
 	dst = append(dst, '{')
 	i := 0
 	var err error
 	for k := range members {
-		if k+1 < len(members) && bytes.Equal(members[k].name, members[k+1].name) {
+		if k+1 < len(members) && bytes.Equal(members[k].Name, members[k+1].Name) {
 			continue // the last member of a name wins
 		}
-		dst = appendKey(dst, i, string(members[k].name))
+		dst = appendKey(dst, i, string(members[k].Name))
 		i++
-		v := src[members[k].start:members[k].end]
+		v := members[k].Value
 		switch {
 		case depth+1 > 64:
 			dst = append(dst, `"..."`...)
-		case v[0] == '{' || v[0] == '[':
+		case len(v) > 0 && (v[0] == '{' || v[0] == '['):
 			if dst, err = appendText(dst, v, depth+1); err != nil {
 				return dst, err
 			}
 		default:
-			dst = w.scalar(dst, v)
+			if len(v) == 0 || v[0] == '"' && (len(v) < 2 || v[len(v)-1] != '"') {
+				return dst, errInvalidText
+			}
+			dst = appendScalarText(dst, v)
 		}
 	}
-	clear(members)
-	w.members = w.members[:first]
 	return append(dst, '}'), nil
 }
 
-// scalar writes a checked JSON scalar as appendAny writes its decoded
-// value.
-func (w *textWriter) scalar(dst, v []byte) []byte {
+// appendScalarText writes a checked JSON scalar, without spaces around
+// it, as appendAny writes its decoded value.
+func appendScalarText(dst, v []byte) []byte {
 	switch v[0] {
 	case '"':
 		if plainText(v[1 : len(v)-1]) {
 			return append(dst, v...)
 		}
-		var err error
-		if w.buf, err = jsontext.AppendUnquote(w.buf[:0], v); err != nil {
+		var tmp [128]byte
+		s, err := jsontext.AppendUnquote(tmp[:0], v)
+		if err != nil {
 			return appendString(dst, string(v[1:len(v)-1])) // unreachable: checked
 		}
-		return appendString(dst, string(w.buf))
+		return appendString(dst, string(s))
 	case 't', 'f', 'n':
 		return append(dst, v...)
 	}

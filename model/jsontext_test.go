@@ -97,7 +97,7 @@ func TestAppendJSONText_matchesDecoded(t *testing.T) {
 		src := []byte(b.String())
 		want, ok := refJSONText(src)
 		require.True(t, ok, "the generator wrote invalid JSON: %s", src)
-		got, ok := AppendJSONText([]byte("prefix"), src)
+		got, ok := appendJSONText([]byte("prefix"), src)
 		require.True(t, ok, "case %d: %s", i, src)
 		require.Equal(t, "prefix"+string(want), string(got), "case %d: %s", i, src)
 	}
@@ -116,12 +116,12 @@ func TestAppendJSONText_edges(t *testing.T) {
 	} {
 		want, ok := refJSONText([]byte(src))
 		require.True(t, ok, src)
-		got, ok := AppendJSONText(nil, []byte(src))
+		got, ok := appendJSONText(nil, []byte(src))
 		require.True(t, ok, src)
 		assert.Equal(t, string(want), string(got), src)
 	}
 	for _, src := range []string{``, `[`, `{"a":}`, `[1,]`, `1 2`, `[1] x`, `{"a":1`, "\"\xff\"", `nul`, `"\ud800"`} {
-		got, ok := AppendJSONText([]byte("kept"), []byte(src))
+		got, ok := appendJSONText([]byte("kept"), []byte(src))
 		assert.False(t, ok, "%q", src)
 		assert.Equal(t, "kept", string(got), "%q", src)
 	}
@@ -129,8 +129,8 @@ func TestAppendJSONText_edges(t *testing.T) {
 
 func TestAppendJSONText_noAllocs(t *testing.T) {
 	src := []byte(`[{"type":"webinar", "at":"2026-10-01T10:00:00Z","url":"/a\u0062"},{"url":"/x","at":"2026-10-02T10:00:00Z","type":"page"}]`)
-	buf, _ := AppendJSONText(nil, src)
-	allocs := testing.AllocsPerRun(100, func() { buf, _ = AppendJSONText(buf[:0], src) })
+	buf, _ := appendJSONText(nil, src)
+	allocs := testing.AllocsPerRun(100, func() { buf, _ = appendJSONText(buf[:0], src) })
 	assert.Zero(t, allocs)
 }
 
@@ -140,7 +140,7 @@ func FuzzAppendJSONText(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		want, ok := refJSONText(src)
-		got, gotOK := AppendJSONText(nil, src)
+		got, gotOK := appendJSONText(nil, src)
 		if !ok {
 			if gotOK && jsontext.Value(src).IsValid(jsontext.AllowDuplicateNames(true)) {
 				return // jsontext accepts what encoding/json does not: not a lead's text
@@ -151,7 +151,51 @@ func FuzzAppendJSONText(f *testing.F) {
 			return
 		}
 		if !gotOK || !bytes.Equal(got, want) {
-			t.Fatalf("AppendJSONText(%q) = %s, %v; want %s", src, got, gotOK, want)
+			t.Fatalf("appendJSONText(%q) = %s, %v; want %s", src, got, gotOK, want)
 		}
 	})
+}
+
+// TestAppendJSONObject: an object given as its members is written as the
+// object's text would be.
+func TestAppendJSONObject(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i := range 3000 {
+		var members []JSONMember
+		var text strings.Builder
+		text.WriteByte('{')
+		for k := range rng.IntN(6) {
+			name := []string{"a", "b", "ab", "a ", "a!", "é", "😀", "type", "at", "", `a"`, "\u2028", "\u2029x"}[rng.IntN(13)]
+			var v strings.Builder
+			randomJSONText(rng, &v, 1)
+			value := strings.TrimSpace(v.String())
+			if k > 0 {
+				text.WriteByte(',')
+			}
+			quoted, err := json.Marshal(name)
+			require.NoError(t, err)
+			text.Write(quoted)
+			text.WriteByte(':')
+			text.WriteString(value)
+			members = append(members, JSONMember{Name: []byte(name), Value: []byte(value)})
+		}
+		text.WriteByte('}')
+		depth := rng.IntN(3)
+		if rng.IntN(10) == 0 {
+			depth = 60 + rng.IntN(6) // at 65, the object itself is cut
+		}
+		// The object's text written one level deeper, inside depth arrays.
+		src := strings.Repeat("[", depth) + text.String() + strings.Repeat("]", depth)
+		want, ok := refJSONText([]byte(src))
+		require.True(t, ok, src)
+		got, ok := AppendJSONObject([]byte(strings.Repeat("[", depth)), members, depth)
+		require.True(t, ok, "case %d: %s", i, src)
+		require.Equal(t, string(want), string(got)+strings.Repeat("]", depth), "case %d: %s", i, src)
+	}
+	got, ok := AppendJSONObject([]byte("kept"), []JSONMember{{Name: []byte("a"), Value: []byte("[1,")}}, 0)
+	assert.False(t, ok)
+	assert.Equal(t, "kept", string(got))
+	got, ok = AppendJSONObject([]byte("kept"), []JSONMember{{Name: []byte("a"), Value: nil}}, 0)
+	assert.False(t, ok)
+	assert.Equal(t, "kept", string(got))
 }
