@@ -305,6 +305,10 @@ type state struct {
 	textBuf []byte
 }
 
+// maxKeptText bounds the memory of the lists' texts that a result keeps
+// for its next evaluation (state.textBuf).
+const maxKeptText = 1 << 20
+
 // listText is an event list kept as its elements' field
 // (indexEventFields), for the trace: text is the list's JSON as the
 // lead gives it, json as the result's JSON writes it (the same bytes when
@@ -321,6 +325,9 @@ func (r *run) takeState(st *state) {
 	st.slots, st.lets, st.fws, st.groups, st.labels, st.raw = nil, nil, nil, nil, nil, nil
 	r.texts, st.texts = st.texts[:0], nil
 	r.textBuf, st.textBuf = st.textBuf[:0], nil
+	if cap(r.textBuf) > maxKeptText {
+		r.textBuf = nil // a huge lead's lists are not kept for good
+	}
 }
 
 // run is the state of one evaluation; runs are pooled and reused.

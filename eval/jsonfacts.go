@@ -285,6 +285,9 @@ func (r *run) indexEventFields(n *rules.FactNode, field string) error {
 			}
 			clear(members)
 			r.members = members[:0]
+			if cap(r.members) > 1024 {
+				r.members = nil // an event of many members is not kept for good
+			}
 		}
 		if typ == nil || typ[0] != '"' || at == nil || at[0] != '"' || fv == nil || fv[0] != '"' {
 			return errNeedMaps
