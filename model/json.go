@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The JSON of results is written by hand, appending to a byte slice: it is
@@ -214,7 +215,7 @@ func (s *Step) appendJSONText(dst []byte, text *StepText, values [][]byte) []byt
 	} else {
 		dst = appendStepHead(dst, s)
 	}
-	if text != nil && s.Label == text.fixed.Label {
+	if text != nil && same(s.Label, text.fixed.Label) {
 		dst = append(dst, text.label...)
 	} else {
 		dst = appendField(dst, `,"label":"`, s.Label)
@@ -331,8 +332,15 @@ func NewStepText(s *Step, reads []string) *StepText {
 // label, which fits on its own.
 func (t *StepText) fits(s *Step) bool {
 	f := &t.fixed
-	return s.Kind == f.Kind && s.Group == f.Group && s.Framework == f.Framework && s.Ladder == f.Ladder &&
-		s.Name == f.Name && s.Because == f.Because && s.At == f.At
+	return same(string(s.Kind), string(f.Kind)) && same(s.Group, f.Group) && same(s.Framework, f.Framework) &&
+		same(s.Ladder, f.Ladder) && same(s.Name, f.Name) && same(s.Because, f.Because) && same(s.At, f.At)
+}
+
+// same reports whether a and b are equal, at once when they are the same
+// string in memory, as a step rendered from the strings its text was
+// made from has them.
+func same(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
 }
 
 // key returns the key text of the read named name, or nil (also for a nil
@@ -342,7 +350,7 @@ func (t *StepText) key(name string) []byte {
 		return nil
 	}
 	for i := range t.keys {
-		if t.keys[i].name == name {
+		if same(t.keys[i].name, name) {
 			return t.keys[i].text
 		}
 	}
