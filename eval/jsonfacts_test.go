@@ -236,6 +236,11 @@ func compareJSONWithMap(t *testing.T, what string, ev *eval.Evaluator, data []by
 		got.err = err
 	} else {
 		got.json = res.AppendJSON(nil)
+		// The trace writes its steps' JSON itself (model.StepWriter); a
+		// clone's trace is the steps rendered, written as Steps.
+		if clone := res.Clone().AppendJSON(nil); !bytes.Equal(clone, got.json) {
+			t.Fatalf("%s: the trace's JSON and its rendered steps' disagree\n%s\nlead: %q", what, got.diff(outcome{json: clone}, "written", "rendered"), data)
+		}
 		for i := range lead {
 			lead[i] = 'x'
 		}

@@ -106,37 +106,60 @@ var _ model.TraceRecord = (*record)(nil)
 // Len is the number of steps.
 func (rec *record) Len() int { return len(rec.entries) }
 
-// StepText returns the JSON text of the fields step i's desc fixes.
-func (rec *record) StepText(i int) *model.StepText { return rec.descs[rec.entries[i].desc].text }
+var _ model.StepWriter = (*record)(nil)
 
 // Render writes step i into s, and its reads and missing facts into buf.
 func (rec *record) Render(i int, s *model.Step, buf *model.StepBuffer) {
-	e := &rec.entries[i]
-	d := &rec.descs[e.desc]
+	var st model.StepState
+	d := rec.state(i, buf, false, &st)
 	// The step starts as its desc's template, which holds what the policy
 	// fixes; only what happened is written after.
 	*s = d.step
-	s.Outcome, s.Points, s.Raw = outcomes[e.outcome], e.points, e.raw
-	s.Matches, s.Counted = int(e.matches), int(e.counted)
+	s.Label, s.Outcome, s.Points, s.Raw = st.Label, st.Outcome, st.Points, st.Raw
+	s.Matches, s.Counted, s.Reads, s.Missing = st.Matches, st.Counted, st.Reads, st.Missing
+	if st.Value != nil {
+		s.Value = *st.Value
+	}
+}
+
+// AppendStep appends step i's JSON, through its desc's text.
+func (rec *record) AppendStep(dst []byte, i int, buf *model.StepBuffer) []byte {
+	var st model.StepState
+	d := rec.state(i, buf, true, &st)
+	return d.text.AppendJSON(dst, &st)
+}
+
+// state returns step i's desc and writes what happened at it into st,
+// which must be zero; its reads and missing facts are appended to buf.
+// With texts, a read kept as JSON text is given as that text
+// (StepState.Texts).
+func (rec *record) state(i int, buf *model.StepBuffer, texts bool, st *model.StepState) *stepDesc {
+	e := &rec.entries[i]
+	d := &rec.descs[e.desc]
+	st.Label, st.Outcome, st.Points, st.Raw = d.step.Label, outcomes[e.outcome], e.points, e.raw
+	st.Matches, st.Counted = int(e.matches), int(e.counted)
 	if e.missing != 0 {
 		lo := len(buf.Missing)
 		buf.Missing = rec.addMissing(d, e.missing, buf.Missing, lo)
 		if len(buf.Missing) > lo {
 			slices.Sort(buf.Missing[lo:])
-			s.Missing = buf.Missing[lo:len(buf.Missing):len(buf.Missing)]
+			st.Missing = buf.Missing[lo:len(buf.Missing):len(buf.Missing)]
 		}
 	}
 	switch {
 	case d.let >= 0 && e.outcome == oValue:
-		s.Value = rec.st.lets[d.let].val
+		st.Value = &rec.st.lets[d.let].val
 	case d.step.Kind == model.StepLabel && e.pick >= 0:
-		s.Label = d.labels[e.pick]
+		st.Label = d.labels[e.pick]
 	}
-	lo := len(buf.Reads)
-	rec.renderReads(d, e, buf)
+	lo, tlo := len(buf.Reads), len(buf.Texts)
+	if rec.renderReads(d, e, buf, texts) {
+		st.Texts = buf.Texts[tlo:len(buf.Texts):len(buf.Texts)]
+	}
 	if len(buf.Reads) > lo {
-		s.Reads = buf.Reads[lo:len(buf.Reads):len(buf.Reads)]
+		st.Reads = buf.Reads[lo:len(buf.Reads):len(buf.Reads)]
 	}
+	return d
 }
 
 // addMissing appends to out (after lo, each once) the facts that the
@@ -175,9 +198,10 @@ func (rec *record) addMissing(d *stepDesc, which uint8, out []string, lo int) []
 // renderReads appends what the step read (stepDesc.shown) to buf. Missing
 // facts and unknown lets show as null, so that a guarded read that fell
 // back to its default is visible; other unknown values are left out. An
-// event list kept as text (state.texts) is given as its text when buf
-// wants texts, and decoded otherwise.
-func (rec *record) renderReads(d *stepDesc, e *entry, buf *model.StepBuffer) {
+// event list kept as text (state.texts) is given as its text with texts
+// (in buf.Texts, one for each read appended, and it reports true), and
+// decoded otherwise.
+func (rec *record) renderReads(d *stepDesc, e *entry, buf *model.StepBuffer, texts bool) (hasText bool) {
 	var tmp model.Value
 	reads := buf.Reads
 	for _, ref := range d.shown[e.reads] {
@@ -189,7 +213,7 @@ func (rec *record) renderReads(d *stepDesc, e *entry, buf *model.StepBuffer) {
 			v = &rec.st.slots[ref.Index] // missing shows as null
 			if v.Kind == model.KindList && v.Any == nil {
 				if lt := rec.st.listText(ref.Index); lt != nil {
-					if buf.WantTexts {
+					if texts {
 						text = lt.json
 					} else {
 						tmp = model.Value{Kind: model.KindList, Any: decodeText(lt.text)}
@@ -213,11 +237,13 @@ func (rec *record) renderReads(d *stepDesc, e *entry, buf *model.StepBuffer) {
 		} else {
 			rd.Value = model.Value{}
 		}
-		if buf.WantTexts {
+		if texts {
 			buf.Texts = append(buf.Texts, text)
+			hasText = hasText || text != nil
 		}
 	}
 	buf.Reads = reads
+	return hasText
 }
 
 // listText returns the text kept of the event list of schema node i, or

@@ -61,23 +61,18 @@ func (r *Result) AppendJSON(dst []byte) []byte {
 	if n := r.TraceLen(); n > 0 {
 		// Steps, without the iterator's call per step.
 		buf := getRenderBuf()
-		buf.mem.WantTexts = true
-		texts, _ := r.trace.(StepTexts)
+		writer, _ := r.trace.(StepWriter)
 		for i := range n {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
 			buf.mem.Reads, buf.mem.Missing, buf.mem.Texts = buf.mem.Reads[:0], buf.mem.Missing[:0], buf.mem.Texts[:0]
+			if writer != nil {
+				dst = writer.AppendStep(dst, i, &buf.mem)
+				continue
+			}
 			r.trace.Render(i, &buf.step, &buf.mem)
-			var text *StepText
-			if texts != nil {
-				text = texts.StepText(i)
-			}
-			var values [][]byte
-			if len(buf.mem.Texts) == len(buf.step.Reads) {
-				values = buf.mem.Texts
-			}
-			dst = buf.step.appendJSONText(dst, text, values)
+			dst = buf.step.appendJSON(dst)
 		}
 		putRenderBuf(buf)
 	}
@@ -201,56 +196,81 @@ func (f *FrameworkResult) checkNames() error {
 	return nil
 }
 
-func (s *Step) appendJSON(dst []byte) []byte { return s.appendJSONText(dst, nil, nil) }
+func (s *Step) appendJSON(dst []byte) []byte {
+	st := StepState{Label: s.Label, Outcome: s.Outcome, Points: s.Points, Raw: s.Raw, Matches: s.Matches,
+		Counted: s.Counted, Value: &s.Value, Reads: s.Reads, Missing: s.Missing}
+	return appendStep(dst, s, nil, &st)
+}
 
-// appendJSONText writes the step, copying from text the fields it holds
-// when they are the step's, and the values of its reads from values when
-// it has them (StepBuffer.Texts).
-func (s *Step) appendJSONText(dst []byte, text *StepText, values [][]byte) []byte {
-	if text != nil && !text.fits(s) {
-		text = nil
-	}
+// StepState is what changes from lead to lead at a trace step: with a
+// StepText, the fixed part, it makes the step's JSON (StepText.AppendJSON).
+type StepState struct {
+	// Label is the step's label: the text's own, or the label a ladder
+	// gave.
+	Label   string
+	Outcome Outcome
+	// Points, Raw, Matches and Counted are written for the kinds of step
+	// that have them, as Step's are.
+	Points, Raw      float64
+	Matches, Counted int
+	// Value is a let's value, written when the outcome is HasValue.
+	Value *Value
+	Reads Reads
+	// Texts, when not nil, holds for each read the JSON text to write in
+	// place of its Value, or nil to write the Value (see
+	// AppendJSONObject).
+	Texts   [][]byte
+	Missing []string
+}
+
+// appendStep writes the step of fixed fields fixed (as escaped in text,
+// when not nil) in state st.
+func appendStep(dst []byte, fixed *Step, text *StepText, st *StepState) []byte {
 	if text != nil {
 		dst = append(dst, text.head...)
 	} else {
-		dst = appendStepHead(dst, s)
+		dst = appendStepHead(dst, fixed)
 	}
-	if text != nil && same(s.Label, text.fixed.Label) {
+	if text != nil && same(st.Label, fixed.Label) {
 		dst = append(dst, text.label...)
 	} else {
-		dst = appendField(dst, `,"label":"`, s.Label)
+		dst = appendField(dst, `,"label":"`, st.Label)
 	}
-	dst = appendOutcome(dst, s.Outcome)
-	switch s.Kind {
+	dst = appendOutcome(dst, st.Outcome)
+	switch fixed.Kind {
 	case StepRule:
 		dst = append(dst, `,"points":`...)
-		dst = appendNumber(dst, s.Points)
-		if s.Each {
+		dst = appendNumber(dst, st.Points)
+		if fixed.Each {
 			dst = append(dst, `,"matches":`...)
-			dst = strconv.AppendInt(dst, int64(s.Matches), 10)
+			dst = strconv.AppendInt(dst, int64(st.Matches), 10)
 			dst = append(dst, `,"counted":`...)
-			dst = strconv.AppendInt(dst, int64(s.Counted), 10)
+			dst = strconv.AppendInt(dst, int64(st.Counted), 10)
 		}
 	case StepGroup, StepTotal:
 		dst = append(dst, `,"points":`...)
-		dst = appendNumber(dst, s.Points)
+		dst = appendNumber(dst, st.Points)
 		dst = append(dst, `,"raw":`...)
-		dst = appendNumber(dst, s.Raw)
+		dst = appendNumber(dst, st.Raw)
 	case StepLet:
-		if s.Outcome == HasValue {
+		if st.Outcome == HasValue {
 			dst = append(dst, `,"value":`...)
-			dst = s.Value.appendJSON(dst)
+			if st.Value != nil {
+				dst = st.Value.appendJSON(dst)
+			} else {
+				dst = append(dst, "null"...)
+			}
 		}
 	}
 	if text != nil {
 		dst = append(dst, text.because...)
 	} else {
-		dst = appendField(dst, `,"because":"`, s.Because)
+		dst = appendField(dst, `,"because":"`, fixed.Because)
 	}
-	if len(s.Reads) > 0 {
+	if len(st.Reads) > 0 {
 		dst = append(dst, `,"reads":{`...)
-		for i := range s.Reads {
-			rd := &s.Reads[i]
+		for i := range st.Reads {
+			rd := &st.Reads[i]
 			if key := text.key(rd.Name); key != nil {
 				if i > 0 {
 					dst = append(dst, ',')
@@ -259,23 +279,23 @@ func (s *Step) appendJSONText(dst []byte, text *StepText, values [][]byte) []byt
 			} else {
 				dst = appendKey(dst, i, rd.Name)
 			}
-			if values != nil && values[i] != nil {
-				dst = append(dst, values[i]...)
+			if i < len(st.Texts) && st.Texts[i] != nil {
+				dst = append(dst, st.Texts[i]...)
 			} else {
 				dst = rd.Value.appendJSON(dst)
 			}
 		}
 		dst = append(dst, '}')
 	}
-	if len(s.Missing) > 0 {
+	if len(st.Missing) > 0 {
 		dst = append(dst, `,"missing":[`...)
-		dst = appendStrings(dst, s.Missing)
+		dst = appendStrings(dst, st.Missing)
 		dst = append(dst, ']')
 	}
 	if text != nil {
 		return append(dst, text.tail...)
 	}
-	return appendStepTail(dst, s)
+	return appendStepTail(dst, fixed)
 }
 
 // appendStepHead writes a step's fields before its label: its kind, block
@@ -297,10 +317,9 @@ func appendStepTail(dst []byte, s *Step) []byte {
 // StepText is the JSON text of the fields of a trace step that stay the
 // same from lead to lead (its kind, block, name, label, because and
 // position, and the names of the values it may read), escaped once. A
-// TraceRecord that keeps one per step of its policy and implements
-// StepTexts lets AppendJSON copy those fields rather than escape them
-// again for every lead. A text is used only for a step whose fields are
-// the ones it was made from, so a wrong one costs speed, never output.
+// TraceRecord that keeps one per step of its policy writes its steps with
+// them (StepWriter), copying those fields rather than escaping them again
+// for every lead.
 type StepText struct {
 	fixed                      Step
 	head, label, because, tail []byte
@@ -317,7 +336,7 @@ type stepKey struct {
 // named in reads.
 func NewStepText(s *Step, reads []string) *StepText {
 	t := &StepText{fixed: Step{Kind: s.Kind, Group: s.Group, Framework: s.Framework, Ladder: s.Ladder,
-		Name: s.Name, Label: s.Label, Because: s.Because, At: s.At}}
+		Name: s.Name, Label: s.Label, Each: s.Each, Because: s.Because, At: s.At}}
 	t.head = appendStepHead(nil, s)
 	t.label = appendField(nil, `,"label":"`, s.Label)
 	t.because = appendField(nil, `,"because":"`, s.Because)
@@ -328,17 +347,9 @@ func NewStepText(s *Step, reads []string) *StepText {
 	return t
 }
 
-// fits reports whether s has the fixed fields t was made from, but its
-// label, which fits on its own.
-func (t *StepText) fits(s *Step) bool {
-	f := &t.fixed
-	return same(string(s.Kind), string(f.Kind)) && same(s.Group, f.Group) && same(s.Framework, f.Framework) &&
-		same(s.Ladder, f.Ladder) && same(s.Name, f.Name) && same(s.Because, f.Because) && same(s.At, f.At)
-}
-
 // same reports whether a and b are equal, at once when they are the same
-// string in memory, as a step rendered from the strings its text was
-// made from has them.
+// string in memory, as a label or a read's name from the strings a text
+// was made from is.
 func same(a, b string) bool {
 	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
 }
@@ -357,11 +368,20 @@ func (t *StepText) key(name string) []byte {
 	return nil
 }
 
-// StepTexts is implemented by a TraceRecord that has a StepText for its
-// steps; AppendJSON uses them.
-type StepTexts interface {
-	// StepText returns the text made for step i's fixed fields, or nil.
-	StepText(i int) *StepText
+// AppendJSON appends the JSON of the step of t's fixed fields in state st:
+// what Step's MarshalJSON writes for that step.
+func (t *StepText) AppendJSON(dst []byte, st *StepState) []byte {
+	return appendStep(dst, &t.fixed, t, st)
+}
+
+// StepWriter is implemented by a TraceRecord that writes the JSON of its
+// steps itself, through StepTexts, without rendering them as Steps;
+// AppendJSON uses it. Step i's JSON must be what Render's step i
+// marshals to.
+type StepWriter interface {
+	// AppendStep appends step i's JSON to dst, using buf for its reads
+	// and missing facts.
+	AppendStep(dst []byte, i int, buf *StepBuffer) []byte
 }
 
 // MarshalJSON writes the fields that belong to the step's kind.

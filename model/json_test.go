@@ -317,9 +317,9 @@ func TestAppendJSON_matchesBefore(t *testing.T) {
 		require.True(t, json.Valid(got), "%s", got)
 		require.Equal(t, "prefix"+string(want), string(r.AppendJSON([]byte("prefix"))))
 
-		// Step texts change nothing: not those made from the step (with
-		// some of its reads' names), nor those of another step or label.
-		texted := textedSteps{StepList: trace, texts: make([]*StepText, len(trace))}
+		// Writing the steps through StepTexts (with some of their reads'
+		// names, and some reads given as their JSON text) changes nothing.
+		texted := textedSteps{StepList: trace, texts: make([]*StepText, len(trace)), values: make([][][]byte, len(trace))}
 		for i := range trace {
 			s := trace[i]
 			var names []string
@@ -327,47 +327,41 @@ func TestAppendJSON_matchesBefore(t *testing.T) {
 				if rng.IntN(3) > 0 {
 					names = append(names, rd.Name)
 				}
-			}
-			switch rng.IntN(5) {
-			case 0:
-				s.Label = str()
-			case 1:
-				s = trace[rng.IntN(len(trace))]
-			case 2:
-				// One fixed field differs.
-				switch rng.IntN(7) {
-				case 0:
-					s.Kind = kinds[rng.IntN(len(kinds))]
-				case 1:
-					s.Group = str()
-				case 2:
-					s.Framework = str()
-				case 3:
-					s.Ladder = str()
-				case 4:
-					s.Name = str()
-				case 5:
-					s.Because = str()
-				case 6:
-					s.At = str()
+				var text []byte
+				if rng.IntN(3) == 0 {
+					text = rd.Value.appendJSON(nil)
 				}
-			case 3:
-				continue
+				texted.values[i] = append(texted.values[i], text)
 			}
-			texted.texts[i] = NewStepText(&s, names)
+			if rng.IntN(4) == 0 {
+				s.Label = str() // a label the step's state gives
+			}
+			if rng.IntN(4) > 0 {
+				texted.texts[i] = NewStepText(&s, names)
+			}
 		}
 		r.SetTrace(texted)
 		require.Equal(t, string(want), string(r.AppendJSON(nil)))
 	}
 }
 
-// textedSteps is a StepList with a StepText for each step (nil for none).
+// textedSteps is a StepList that writes each step through a StepText
+// (when it has one), some reads given as their JSON text.
 type textedSteps struct {
 	StepList
-	texts []*StepText
+	texts  []*StepText
+	values [][][]byte
 }
 
-func (l textedSteps) StepText(i int) *StepText { return l.texts[i] }
+func (l textedSteps) AppendStep(dst []byte, i int, _ *StepBuffer) []byte {
+	s := &l.StepList[i]
+	if l.texts[i] == nil {
+		return s.appendJSON(dst)
+	}
+	st := StepState{Label: s.Label, Outcome: s.Outcome, Points: s.Points, Raw: s.Raw, Matches: s.Matches,
+		Counted: s.Counted, Value: &s.Value, Reads: s.Reads, Texts: l.values[i], Missing: s.Missing}
+	return l.texts[i].AppendJSON(dst, &st)
+}
 
 // TestAppendJSON_noAllocs checks that writing a result into a slice that
 // has room allocates nothing.

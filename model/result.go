@@ -62,14 +62,8 @@ type TraceRecord interface {
 type StepBuffer struct {
 	Reads   []Read
 	Missing []string
-	// Texts and WantTexts are for AppendJSON: when WantTexts is set, a
-	// TraceRecord may give a read's value as the JSON text AppendJSON
-	// would write for it (see AppendJSONText), rather than decoded.
-	// Texts[k] is then the text of Reads[k] (whose Value is left zero),
-	// and nil for a read given as a Value, for every read appended to
-	// Reads. A record that keeps no values as text leaves Texts alone.
-	Texts     [][]byte
-	WantTexts bool
+	// Texts is for a StepWriter's StepState.Texts.
+	Texts [][]byte
 }
 
 // StepList is a trace given as its steps, for results built by hand.
@@ -155,7 +149,6 @@ func putRenderBuf(buf *renderBuf) {
 	clear(buf.mem.Reads)
 	clear(buf.mem.Missing)
 	clear(buf.mem.Texts)
-	buf.mem.WantTexts = false
 	if cap(buf.mem.Reads) > 1024 || cap(buf.mem.Missing) > 1024 || cap(buf.mem.Texts) > 1024 {
 		buf.mem = StepBuffer{}
 	}
