@@ -110,41 +110,39 @@ var _ model.StepWriter = (*record)(nil)
 
 // Render writes step i into s, and its reads and missing facts into buf.
 func (rec *record) Render(i int, s *model.Step, buf *model.StepBuffer) {
-	var st model.StepState
-	d := rec.state(i, buf, false, &st)
+	e := &rec.entries[i]
+	d := &rec.descs[e.desc]
 	// The step starts as its desc's template, which holds what the policy
 	// fixes; only what happened is written after.
 	*s = d.step
-	s.Label, s.Outcome, s.Points, s.Raw = st.Label, st.Outcome, st.Points, st.Raw
-	s.Matches, s.Counted, s.Reads, s.Missing = st.Matches, st.Counted, st.Reads, st.Missing
-	if st.Value != nil {
-		s.Value = *st.Value
+	s.Outcome, s.Points, s.Raw = outcomes[e.outcome], e.points, e.raw
+	s.Matches, s.Counted = int(e.matches), int(e.counted)
+	if e.missing != 0 {
+		s.Missing = rec.missing(d, e, buf)
+	}
+	switch {
+	case d.let >= 0 && e.outcome == oValue:
+		s.Value = rec.st.lets[d.let].val
+	case d.step.Kind == model.StepLabel && e.pick >= 0:
+		s.Label = d.labels[e.pick]
+	}
+	lo := len(buf.Reads)
+	rec.renderReads(d, e, buf, false)
+	if len(buf.Reads) > lo {
+		s.Reads = buf.Reads[lo:len(buf.Reads):len(buf.Reads)]
 	}
 }
 
-// AppendStep appends step i's JSON, through its desc's text.
+// AppendStep appends step i's JSON, through its desc's text: what Render
+// gives, without the Step.
 func (rec *record) AppendStep(dst []byte, i int, buf *model.StepBuffer) []byte {
-	var st model.StepState
-	d := rec.state(i, buf, true, &st)
-	return d.text.AppendJSON(dst, &st)
-}
-
-// state returns step i's desc and writes what happened at it into st,
-// which must be zero; its reads and missing facts are appended to buf.
-// With texts, a read kept as JSON text is given as that text
-// (StepState.Texts).
-func (rec *record) state(i int, buf *model.StepBuffer, texts bool, st *model.StepState) *stepDesc {
 	e := &rec.entries[i]
 	d := &rec.descs[e.desc]
+	var st model.StepState
 	st.Label, st.Outcome, st.Points, st.Raw = d.step.Label, outcomes[e.outcome], e.points, e.raw
 	st.Matches, st.Counted = int(e.matches), int(e.counted)
 	if e.missing != 0 {
-		lo := len(buf.Missing)
-		buf.Missing = rec.addMissing(d, e.missing, buf.Missing, lo)
-		if len(buf.Missing) > lo {
-			slices.Sort(buf.Missing[lo:])
-			st.Missing = buf.Missing[lo:len(buf.Missing):len(buf.Missing)]
-		}
+		st.Missing = rec.missing(d, e, buf)
 	}
 	switch {
 	case d.let >= 0 && e.outcome == oValue:
@@ -153,13 +151,25 @@ func (rec *record) state(i int, buf *model.StepBuffer, texts bool, st *model.Ste
 		st.Label = d.labels[e.pick]
 	}
 	lo, tlo := len(buf.Reads), len(buf.Texts)
-	if rec.renderReads(d, e, buf, texts) {
+	if rec.renderReads(d, e, buf, true) {
 		st.Texts = buf.Texts[tlo:len(buf.Texts):len(buf.Texts)]
 	}
 	if len(buf.Reads) > lo {
 		st.Reads = buf.Reads[lo:len(buf.Reads):len(buf.Reads)]
 	}
-	return d
+	return d.text.AppendJSON(dst, &st)
+}
+
+// missing appends to buf the facts whose absence made step e unknown,
+// sorted, and returns them (nil for none).
+func (rec *record) missing(d *stepDesc, e *entry, buf *model.StepBuffer) []string {
+	lo := len(buf.Missing)
+	buf.Missing = rec.addMissing(d, e.missing, buf.Missing, lo)
+	if len(buf.Missing) == lo {
+		return nil
+	}
+	slices.Sort(buf.Missing[lo:])
+	return buf.Missing[lo:len(buf.Missing):len(buf.Missing)]
 }
 
 // addMissing appends to out (after lo, each once) the facts that the
