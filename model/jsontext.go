@@ -10,26 +10,16 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// appendJSONText appends src, a JSON value, as a result's JSON writes the
-// value encoding/json decodes src to (objects as map[string]any, numbers
-// as json.Number): without spaces, each object's members in name order
-// and only the last of a name given twice, strings escaped as the
-// result's strings are, numbers as written unless the result writes them
-// otherwise, and values nested deeper than the result's JSON goes cut the
-// same way. It returns false, and dst as it was, when src is not one
-// valid JSON value.
-func appendJSONText(dst, src []byte) ([]byte, bool) {
-	n := len(dst)
-	dst, err := appendText(dst, src, 0)
-	if err != nil {
-		return dst[:n], false
-	}
-	return dst, true
-}
-
 var errInvalidText = errors.New("model: invalid JSON text")
 
-// appendText writes the JSON value src, found at the given depth.
+// appendText appends src, a JSON value found depth levels down the value
+// a result writes, as a result's JSON writes the value encoding/json
+// decodes src to (objects as map[string]any, numbers as json.Number):
+// without spaces, each object's members in name order and only the last
+// of a name given twice, strings escaped as the result's strings are,
+// numbers as written unless the result writes them otherwise, and values
+// nested deeper than the result's JSON goes cut the same way. It fails
+// when src is not one valid JSON value.
 func appendText(dst, src []byte, depth int) ([]byte, error) {
 	w := textWriters.Get().(*textWriter)
 	defer w.put()

@@ -12,7 +12,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// refJSONText is what AppendJSONText must write for src: the result's JSON
+// appendJSONText is appendText for a whole value, dst as it was when it
+// fails.
+func appendJSONText(dst, src []byte) ([]byte, bool) {
+	n := len(dst)
+	dst, err := appendText(dst, src, 0)
+	if err != nil {
+		return dst[:n], false
+	}
+	return dst, true
+}
+
+// refJSONText is what appendText must write for src: the result's JSON
 // of what encoding/json decodes it to; ok is false when src is not one
 // JSON value both jsontext and encoding/json accept.
 func refJSONText(src []byte) (out []byte, ok bool) {
