@@ -144,20 +144,36 @@ func decodeJSON(b []byte) (map[string]any, error) {
 	if len(b) > MaxFactsSize {
 		return nil, &InputError{Msg: fmt.Sprintf("lead is %d bytes; the limit is %d", len(b), MaxFactsSize)}
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, &InputError{Msg: jsonErrorText(b, err)}
-	}
-	if dec.More() {
+	v, err := decodeAny(b)
+	switch {
+	case errors.Is(err, errMoreValues):
 		return nil, &InputError{Msg: "more than one JSON value"}
+	case err != nil:
+		return nil, &InputError{Msg: jsonErrorText(b, err)}
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, &InputError{Msg: fmt.Sprintf("a lead must be a JSON object, not %s", describe(v))}
 	}
 	return m, nil
+}
+
+// errMoreValues is decodeAny's error for a text with more after its value.
+var errMoreValues = errors.New("more than one JSON value")
+
+// decodeAny decodes one JSON value as encoding/json decodes a lead:
+// objects as map[string]any, arrays as []any, numbers as json.Number.
+func decodeAny(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errMoreValues
+	}
+	return v, nil
 }
 
 // jsonErrorText adds the line and column to encoding/json's syntax errors.

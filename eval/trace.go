@@ -1,8 +1,6 @@
 package eval
 
 import (
-	"bytes"
-	"encoding/json"
 	"slices"
 
 	"github.com/qualifyhq/qualify/model"
@@ -226,7 +224,9 @@ func (rec *record) renderReads(d *stepDesc, e *entry, buf *model.StepBuffer, tex
 					if texts {
 						text = lt.json
 					} else {
-						tmp = model.Value{Kind: model.KindList, Any: decodeText(lt.text)}
+						// jsontext has read the text: it decodes.
+						x, _ := decodeAny(lt.text)
+						tmp = model.Value{Kind: model.KindList, Any: x}
 					}
 					v = &tmp
 				}
@@ -265,18 +265,6 @@ func (st *state) listText(i int) *listText {
 		}
 	}
 	return nil
-}
-
-// decodeText decodes the text of an event list as encoding/json decodes a
-// lead (numbers as json.Number), as the elements would have been built.
-func decodeText(text []byte) any {
-	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.UseNumber()
-	var x any
-	if dec.Decode(&x) != nil {
-		return nil // unreachable: jsontext has checked the text
-	}
-	return x
 }
 
 // shownReads lists the reads a step shows for each choice of entry.reads.

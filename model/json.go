@@ -375,7 +375,7 @@ func (t *StepText) AppendJSON(dst []byte, st *StepState) []byte {
 }
 
 // StepWriter is implemented by a TraceRecord that writes the JSON of its
-// steps itself, through StepTexts, without rendering them as Steps;
+// steps itself, through StepText, without rendering them as Steps;
 // AppendJSON uses it. Step i's JSON must be what Render's step i
 // marshals to.
 type StepWriter interface {
@@ -478,12 +478,19 @@ func (v *Value) appendJSON(dst []byte) []byte {
 // duration strings, a missing value as null.
 func (v Value) MarshalJSON() ([]byte, error) { return v.appendJSON(nil), nil }
 
+// A value's JSON goes maxDepth levels deep; a value deeper down (a Go
+// value given as facts may nest without end) is written as cutValue.
+const (
+	maxDepth = 64
+	cutValue = `"..."`
+)
+
 // appendAny writes a list or object value of a lead, with map keys sorted
 // as encoding/json sorts them, cut at 64 levels (a Go value given as facts
 // may even be cyclic).
 func appendAny(dst []byte, x any, depth int) []byte {
-	if depth > 64 {
-		return append(dst, `"..."`...)
+	if depth > maxDepth {
+		return append(dst, cutValue...)
 	}
 	switch x := x.(type) {
 	case nil:

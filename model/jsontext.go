@@ -49,14 +49,15 @@ type JSONMember struct {
 // numbers as written unless the result writes them otherwise, values
 // nested too deep cut the same way). An evaluator that keeps a lead's
 // objects as their text writes them with this, without decoding them. It
-// sorts members in place. Each value must be one valid JSON value without spaces around
-// it, as a JSON decoder reads values (a scalar is not checked again: one
-// that is not valid may be written as it is); it returns false, and dst
-// as it was, for an empty value or an array or object that is not valid.
+// sorts members in place. Each value must be one valid JSON value without
+// spaces around it, as a JSON decoder reads values (a scalar is not
+// checked again: one that is not valid may be written as it is); it
+// returns false, and dst as it was, for an empty value or an array or
+// object that is not valid.
 func AppendJSONObject(dst []byte, members []JSONMember, depth int) ([]byte, bool) {
 	n := len(dst)
-	if depth > 64 {
-		return append(dst, `"..."`...), true
+	if depth > maxDepth {
+		return append(dst, cutValue...), true
 	}
 	dst, err := appendMembers(dst, members, depth)
 	if err != nil {
@@ -94,11 +95,11 @@ func (w *textWriter) put() {
 // cut as appendAny cuts it.
 func (w *textWriter) next(dst, src []byte, depth int) ([]byte, error) {
 	d := w.dec
-	if depth > 64 {
+	if depth > maxDepth {
 		if err := d.SkipValue(); err != nil {
 			return dst, err
 		}
-		return append(dst, `"..."`...), nil
+		return append(dst, cutValue...), nil
 	}
 	switch d.PeekKind() {
 	case '[':
@@ -179,8 +180,8 @@ func appendMembers(dst []byte, members []JSONMember, depth int) ([]byte, error) 
 		i++
 		v := members[k].Value
 		switch {
-		case depth+1 > 64:
-			dst = append(dst, `"..."`...)
+		case depth+1 > maxDepth:
+			dst = append(dst, cutValue...)
 		case len(v) > 0 && (v[0] == '{' || v[0] == '['):
 			if dst, err = appendText(dst, v, depth+1); err != nil {
 				return dst, err
